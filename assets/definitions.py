@@ -1,0 +1,46 @@
+"""Build the Dagster Definitions for one parsed sources.yaml."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.index_assets import build_index_assets
+from assets.resources import EmbeddingModelResource, VectorStoreResource
+from assets.source_assets import build_source_assets
+from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.pipeline.context import PipelineContext
+
+PER_SOURCE = ["documents", "chunks", "embeddings"]
+CORPUS_WIDE = ["vector_index", "published_index"]
+
+
+def build_definitions(config: SourcesFile) -> dg.Definitions:
+    """Assets, checks, jobs and resources for a pipeline."""
+    ctx = PipelineContext(config)
+    partitions = dg.StaticPartitionsDefinition([s.name for s in config.sources])
+    source_assets = build_source_assets(ctx, partitions)
+    index_assets, checks = build_index_assets(ctx, source_assets[-1])
+    ingest_job = dg.define_asset_job(
+        "ingest_source",
+        selection=PER_SOURCE,
+        partitions_def=partitions,
+        description="Parse, chunk and embed one source (a partition).",
+    )
+    publish_job = dg.define_asset_job(
+        "build_and_publish",
+        selection=dg.AssetSelection.assets(*CORPUS_WIDE),
+        description="Build a new index version from all sources, check it, publish it.",
+    )
+    return dg.Definitions(
+        assets=[*source_assets, *index_assets],
+        asset_checks=checks,
+        jobs=[ingest_job, publish_job],
+        resources={
+            "embedding_model": EmbeddingModelResource.from_settings(config.embedding),
+            "vector_store": VectorStoreResource.from_settings(
+                config.index.qdrant, str(config.pipeline.data_dir)
+            ),
+        },
+        # One process per run: the model loads once and the Edge shard is opened once.
+        executor=dg.in_process_executor,
+    )

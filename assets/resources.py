@@ -1,0 +1,73 @@
+"""Dagster resources: the embedding model and the vector store, created lazily per run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from rag_pipelines.config.models import EmbeddingSettings, QdrantSettings
+from rag_pipelines.embedding.model import SentenceTransformerModel
+from rag_pipelines.index.stores import open_vector_store
+from rag_pipelines.index.vector_store import VectorStore
+from rag_pipelines.workspace import Workspace
+
+
+class EmbeddingModelResource(dg.ConfigurableResource):
+    """The sentence-transformers model, loaded once per run on first use."""
+
+    model: str
+    revision: str | None = None
+    device: str = "auto"
+    precision: str = "auto"
+    batch_size: int = 64
+    normalize: bool = True
+    _loaded: Any = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: EmbeddingSettings) -> EmbeddingModelResource:
+        """The resource for sources.yaml's embedding section."""
+        return cls(**settings.model_dump())
+
+    def get(self) -> SentenceTransformerModel:
+        """The loaded model."""
+        if self._loaded is None:
+            settings = EmbeddingSettings.model_validate(
+                self.model_dump(include=set(EmbeddingSettings.model_fields))
+            )
+            self._loaded = SentenceTransformerModel(settings)
+        return self._loaded
+
+
+class VectorStoreResource(dg.ConfigurableResource):
+    """The Qdrant store (Edge, server or local mode) for this pipeline's data dir."""
+
+    backend: str
+    url: str | None = None
+    api_key_env: str | None = None
+    collection_prefix: str = "rag"
+    timeout_s: float = 30.0
+    data_dir: str
+    _store: Any = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: QdrantSettings, data_dir: str) -> VectorStoreResource:
+        """The resource for sources.yaml's index.qdrant section."""
+        return cls(**settings.model_dump(), data_dir=data_dir)
+
+    def get(self) -> VectorStore:
+        """The open store."""
+        if self._store is None:
+            settings = QdrantSettings.model_validate(
+                self.model_dump(include=set(QdrantSettings.model_fields))
+            )
+            self._store = open_vector_store(settings, Workspace(Path(self.data_dir)))
+        return self._store
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Close shards and connections at the end of the run."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None

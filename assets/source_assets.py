@@ -1,0 +1,81 @@
+"""Per-source assets, partitioned by source name: documents → chunks → embeddings."""
+
+import dagster as dg
+
+from assets.metadata import as_metadata, failures_table, seconds
+from assets.resources import EmbeddingModelResource
+from rag_pipelines.pipeline import chunks as chunk_stage
+from rag_pipelines.pipeline import documents as document_stage
+from rag_pipelines.pipeline import embeddings as embedding_stage
+from rag_pipelines.pipeline.context import PipelineContext
+
+
+def build_source_assets(
+    ctx: PipelineContext, partitions: dg.PartitionsDefinition
+) -> list[dg.AssetsDefinition]:
+    """The per-source assets of a pipeline."""
+
+    @dg.asset(group_name="ingest", partitions_def=partitions, kinds={"unstructured"})
+    def documents(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        """Documents of one source, parsed with unstructured; unchanged files are reused."""
+        report = document_stage.ingest(ctx, context.partition_key)
+        for failure in report.failures:
+            context.log.warning(f"{failure.document_id}: {failure.error_type}: {failure.reason}")
+        return dg.MaterializeResult(
+            metadata={
+                "documents": len(report.documents),
+                "added": len(report.added),
+                "changed": len(report.changed),
+                "deleted": len(report.deleted),
+                "unchanged": len(report.unchanged),
+                "failed": len(report.failures),
+                "failures": failures_table(report.failures),
+                "seconds": seconds(report.seconds),
+            }
+        )
+
+    @dg.asset(
+        group_name="chunks", partitions_def=partitions, deps=[documents], kinds={"llamaindex"}
+    )
+    def chunks(
+        context: dg.AssetExecutionContext, embedding_model: EmbeddingModelResource
+    ) -> dg.MaterializeResult:
+        """Sentence- and heading-aware chunks sized in the embedding model's tokens."""
+        report = chunk_stage.chunk(ctx, context.partition_key, embedding_model.get().tokenizer)
+        return dg.MaterializeResult(
+            metadata={
+                "documents": report.documents,
+                "chunks": report.chunks,
+                "tokens": report.tokens,
+                "max_chunk_tokens": report.max_tokens,
+                "token_limit": report.token_limit,
+                "chunker": report.chunker,
+                "seconds": seconds(report.seconds),
+            }
+        )
+
+    @dg.asset(group_name="embeddings", partitions_def=partitions, deps=[chunks], kinds={"pytorch"})
+    def embeddings(
+        context: dg.AssetExecutionContext, embedding_model: EmbeddingModelResource
+    ) -> dg.MaterializeResult:
+        """Vectors for every chunk, computed only where the cache lacks them for this model."""
+        model = embedding_model.get()
+        report = embedding_stage.embed(ctx, context.partition_key, model)
+        rate = report.embedded / report.seconds if report.seconds > 0 and report.embedded else None
+        return dg.MaterializeResult(
+            metadata=as_metadata(
+                {
+                    "chunks": report.chunks,
+                    "embedded": report.embedded,
+                    "reused_from_cache": report.reused,
+                    "tokens_embedded": report.tokens_embedded,
+                    "seconds": seconds(report.seconds),
+                    "chunks_per_second": round(rate, 1) if rate else None,
+                    "model_fingerprint": report.fingerprint,
+                    "device": model.runtime.device,
+                    "precision": model.runtime.precision,
+                }
+            )
+        )
+
+    return [documents, chunks, embeddings]

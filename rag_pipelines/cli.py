@@ -1,0 +1,203 @@
+"""The `rag-pipelines` command line."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rag_pipelines.config import load_sources_file
+from rag_pipelines.config.loader import DEFAULT_SOURCES, SOURCES_ENV
+from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.errors import ConfigError, RagPipelinesError
+from rag_pipelines.pipeline.context import PipelineContext
+
+app = typer.Typer(
+    help="Declarative RAG data pipelines on Dagster.", no_args_is_help=True, add_completion=False
+)
+console = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        help=f"sources.yaml to use (default: ${SOURCES_ENV} or ./{DEFAULT_SOURCES})",
+    ),
+]
+
+
+class State:
+    """Options shared by every command."""
+
+    config_path: Path = Path(DEFAULT_SOURCES)
+
+
+@app.callback()
+def main_options(config: ConfigOption = Path(DEFAULT_SOURCES)) -> None:
+    """Global options."""
+    State.config_path = config
+
+
+def _load() -> SourcesFile:
+    try:
+        return load_sources_file(State.config_path)
+    except ConfigError as exc:
+        err.print(f"[red]invalid configuration[/red] {exc.path}")
+        for problem in exc.problems:
+            err.print(f"  - {problem}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def validate() -> None:
+    """Check sources.yaml; list every problem with its source and field (exit code 2)."""
+    config = _load()
+    console.print(
+        f"[green]ok[/green] {State.config_path}: pipeline {config.pipeline.name!r}, "
+        f"{len(config.sources)} source(s): {', '.join(s.name for s in config.sources)}"
+    )
+
+
+@app.command()
+def materialize(
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
+    ] = None,
+) -> None:
+    """Run the pipeline through Dagster: ingest each source, then build, check and publish."""
+    from rag_pipelines.runner import dagster_env, execute, plan_runs
+
+    config = _load()
+    ctx = PipelineContext(config)
+    names = [s.name for s in config.sources]
+    unknown = sorted(set(source or []) - set(names))
+    if unknown:
+        err.print(f"[red]unknown source(s)[/red] {unknown}; sources are {names}")
+        raise typer.Exit(2)
+    env = dagster_env(ctx.workspace, State.config_path)
+    stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S")
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as bar:
+        for spec in plan_runs(source or names):
+            task = bar.add_task(spec.label, total=None)
+
+            def on_step(
+                event: str, step: str, task: TaskID = task, label: str = spec.label
+            ) -> None:
+                if event == "start":
+                    bar.update(task, description=f"{label}: {step}")
+
+            log = ctx.workspace.logs_dir / f"{stamp}-{spec.label.replace(' ', '-')}.log"
+            outcome = execute(spec, env, log, on_step)
+            mark = "[green]✓[/green]" if outcome.ok else "[red]✗[/red]"
+            bar.update(task, description=f"{mark} {spec.label}", total=1, completed=1)
+            if not outcome.ok:
+                bar.stop()
+                err.print(outcome.tail, markup=False, highlight=False)
+                err.print(f"[red]run failed[/red]: {spec.label} (full log: {outcome.log_path})")
+                raise typer.Exit(1)
+    _print_status(ctx)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=100)] = 5,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only these sources.")
+    ] = None,
+) -> None:
+    """Search the published index and print ranked chunks with their provenance."""
+    from rag_pipelines.index.vector_store import PayloadFilter
+    from rag_pipelines.retrieval.searcher import Searcher
+
+    ctx = PipelineContext(_load())
+    searcher = Searcher(ctx)
+    try:
+        response = searcher.search(query, top_k, PayloadFilter(sources=tuple(source or ())))
+    finally:
+        searcher.close()
+    console.print(
+        f"[bold]{query}[/bold]  [dim]index {response.index_version} · {response.model}[/dim]"
+    )
+    for hit in response.hits:
+        pages = f" · p.{','.join(map(str, hit.pages))}" if hit.pages else ""
+        section = f" › {' › '.join(hit.section)}" if hit.section else ""
+        console.print(
+            f"\n[bold]{hit.rank}.[/bold] [cyan]{hit.score:.3f}[/cyan]  {hit.source} · "
+            f"[bold]{hit.title}[/bold]{section}  [dim]({hit.document_id}{pages})[/dim]",
+            highlight=False,
+        )
+        console.print(f"   {_snippet(hit.text)}", markup=False, highlight=False)
+
+
+@app.command()
+def status() -> None:
+    """Show the published version, its counts and age, and the versions kept."""
+    _print_status(PipelineContext(_load()))
+
+
+def _print_status(ctx: PipelineContext) -> None:
+    registry = ctx.registry
+    pointer = registry.live()
+    if pointer is None:
+        console.print("no index published yet — run `rag-pipelines materialize`")
+        return
+    manifest = registry.manifest(pointer.version)
+    age = datetime.now(tz=UTC) - datetime.fromisoformat(manifest.created_at)
+    console.print(
+        f"[bold]published[/bold] {manifest.version} (built {manifest.created_at}, "
+        f"{_age(age.total_seconds())} ago; live since {pointer.published_at})\n"
+        f"model {manifest.model.key} · store {manifest.store_kind} · "
+        f"collection {manifest.collection}\n"
+        f"{manifest.documents} documents · {manifest.chunks} chunks · {manifest.vectors} vectors"
+    )
+    table = Table("source", "documents", "chunks", "failed", "content hash")
+    for name, summary in manifest.sources.items():
+        table.add_row(
+            name,
+            str(summary.documents),
+            str(summary.chunks),
+            str(summary.failures),
+            summary.content_hash[:12],
+        )
+    console.print(table)
+    versions = registry.versions()
+    console.print(f"versions kept: {', '.join(versions)}")
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{int(seconds)}s"
+    if seconds < 7200:
+        return f"{int(seconds // 60)}m"
+    if seconds < 172800:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"
+
+
+def _snippet(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def main() -> None:
+    """Entry point: typed errors become one readable line and exit code 1."""
+    try:
+        app()
+    except RagPipelinesError as exc:
+        err.print(f"[red]error[/red]: {exc}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

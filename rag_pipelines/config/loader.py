@@ -1,0 +1,159 @@
+"""Load sources.yaml: YAML, `${VAR}` interpolation, validation, and readable errors."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from rag_pipelines.config.envvars import find_missing, interpolate
+from rag_pipelines.config.models import BeirConnector, FilesystemConnector, SourcesFile
+from rag_pipelines.errors import ConfigError
+
+DEFAULT_SOURCES = "sources.yaml"
+SOURCES_ENV = "RAG_SOURCES"
+
+
+def default_sources_path(env: Mapping[str, str] | None = None) -> Path:
+    """The sources.yaml to use: $RAG_SOURCES, else ./sources.yaml."""
+    env = os.environ if env is None else env
+    return Path(env.get(SOURCES_ENV) or DEFAULT_SOURCES)
+
+
+def load_sources_file(path: str | Path, env: Mapping[str, str] | None = None) -> SourcesFile:
+    """Parse and validate a sources.yaml; raise ConfigError listing every problem."""
+    path = Path(path)
+    env = os.environ if env is None else env
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from exc
+    return parse_sources(text, path, env)
+
+
+def parse_sources(text: str, path: Path, env: Mapping[str, str]) -> SourcesFile:
+    """Validate YAML text as a SourcesFile; relative paths resolve against path's folder."""
+    try:
+        root = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(path), [f"not valid YAML: {exc}"]) from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), ["the file must be a mapping with a `sources:` list"])
+
+    missing = find_missing(raw, env)
+    if missing:
+        problems = [_describe(_split(m.where), raw, root, str(m)) for m in missing]
+        raise ConfigError(str(path), problems)
+    data = interpolate(raw, env)
+    data.setdefault("pipeline", {})
+    context = {"base_dir": path.resolve().parent}
+    try:
+        return SourcesFile.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems = [_describe(err["loc"], raw, root, _message(err)) for err in exc.errors()]
+        raise ConfigError(str(path), problems) from exc
+
+
+def _split(where: str) -> tuple[str | int, ...]:
+    parts: list[str | int] = []
+    for piece in where.replace("]", "").replace("[", ".").split("."):
+        if piece:
+            parts.append(int(piece) if piece.isdigit() else piece)
+    return tuple(parts)
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    if err["type"] == "extra_forbidden":
+        key = str(err["loc"][-1])
+        hint = _suggest(key, err["loc"])
+        return f"unknown key {key!r}{hint}"
+    if err["type"] == "missing":
+        return "required but missing"
+    if err["type"] == "union_tag_invalid":
+        return f"unknown connector type; use one of {err['ctx']['expected_tags']}"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def _suggest(key: str, loc: tuple[Any, ...]) -> str:
+    model: type[BaseModel] | None = SourcesFile
+    for part in loc[:-1]:
+        if model is None or isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            model = _connector_model(str(part))
+            continue
+        model = _model_of(field.annotation)
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(key, list(model.model_fields), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _connector_model(tag: str) -> type[BaseModel] | None:
+    models: dict[str, type[BaseModel]] = {"filesystem": FilesystemConnector, "beir": BeirConnector}
+    return models.get(tag)
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return cast(type[BaseModel], annotation)
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _describe(loc: tuple[Any, ...], raw: Any, root: yaml.Node | None, message: str) -> str:
+    """'source "x" → connector.root (line 7): message'."""
+    where: list[str] = []
+    node, value = root, raw
+    prefix = ""
+    for i, part in enumerate(loc):
+        child_value = _child(value, part)
+        if child_value is _MISSING and i > 0 and isinstance(part, str) and part != loc[-1]:
+            continue  # a discriminator tag pydantic adds to the location
+        if loc[:1] == ("sources",) and i == 1 and isinstance(part, int):
+            name = (
+                value[part].get("name") if isinstance(value, list) and part < len(value) else None
+            )
+            name = name if isinstance(name, str) else None
+            prefix = f"source {name!r}" if name else f"source #{part + 1}"
+        elif not (loc[:1] == ("sources",) and i == 0):
+            where.append(f"[{part}]" if isinstance(part, int) else str(part))
+        node = _child_node(node, part)
+        value = child_value if child_value is not _MISSING else None
+    field = ".".join(where).replace(".[", "[") or "(top level)"
+    line = f" (line {node.start_mark.line + 1})" if node is not None else ""
+    head = f"{prefix} → {field}" if prefix else field
+    return f"{head}{line}: {message}"
+
+
+_MISSING = object()
+
+
+def _child(value: Any, part: Any) -> Any:
+    if isinstance(value, dict) and part in value:
+        return value[part]
+    if isinstance(value, list) and isinstance(part, int) and part < len(value):
+        return value[part]
+    return _MISSING
+
+
+def _child_node(node: yaml.Node | None, part: Any) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, child in node.value:
+            if key.value == part:
+                return child if not isinstance(part, str) or child is not None else key
+        return node
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return node

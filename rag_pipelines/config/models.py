@@ -1,0 +1,218 @@
+"""The pydantic models of sources.yaml: the one declarative input, validated at load."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+BUNDLED_MODELS = {"bundled:all-MiniLM-L6-v2"}
+DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+_HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors and parsed config is immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _resolve(path: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    path = path.expanduser()
+    if not path.is_absolute():
+        path = Path(base or Path.cwd()) / path
+    return path.resolve()
+
+
+def looks_like_path(ref: str) -> bool:
+    """True when a model reference names a directory rather than a Hugging Face id."""
+    return ref.startswith(("/", "./", "../", "~")) or ref in (".", "..")
+
+
+class ChunkingSettings(StrictModel):
+    """How documents are cut into chunks; sizes count tokens of the embedding model."""
+
+    chunk_size: int = Field(200, ge=16, le=8192)
+    chunk_overlap: int = Field(30, ge=0)
+    context_header: bool = Field(
+        True, description="Prefix each chunk's embedded text with its title and section path."
+    )
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkingSettings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than "
+                f"chunk_size ({self.chunk_size})"
+            )
+        return self
+
+
+class FilesystemConnector(StrictModel):
+    """Files under a root directory, selected by glob patterns relative to the root."""
+
+    type: Literal["filesystem"]
+    root: Path
+    include: list[str] = Field(default_factory=lambda: ["**/*"], min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    max_file_mb: float = Field(50.0, gt=0)
+
+    @field_validator("root")
+    @classmethod
+    def _root_exists(cls, value: Path, info: ValidationInfo) -> Path:
+        path = _resolve(value, info)
+        if not path.is_dir():
+            raise ValueError(f"directory does not exist: {path}")
+        return path
+
+
+class BeirConnector(StrictModel):
+    """A BEIR-format folder (corpus.jsonl); each `_id` becomes a document id."""
+
+    type: Literal["beir"]
+    path: Path
+    limit: int | None = Field(None, ge=1, description="Keep the first N documents.")
+    ids: list[str] | None = Field(None, description="Keep only these document ids.")
+
+    @field_validator("path")
+    @classmethod
+    def _corpus_exists(cls, value: Path, info: ValidationInfo) -> Path:
+        path = _resolve(value, info)
+        if not (path / "corpus.jsonl").is_file():
+            raise ValueError(f"no corpus.jsonl in {path} (expected a BEIR-format folder)")
+        return path
+
+
+Connector = Annotated[FilesystemConnector | BeirConnector, Field(discriminator="type")]
+
+
+class SourceConfig(StrictModel):
+    """One document source: where documents come from and how they are chunked."""
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=48)
+    connector: Connector
+    chunking: ChunkingSettings | None = None
+    owner: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class EmbeddingSettings(StrictModel):
+    """The embedding model (Hugging Face id, local path, or bundled) and how it runs."""
+
+    model: str = DEFAULT_MODEL
+    revision: str | None = None
+    device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
+    precision: Literal["auto", "fp32", "fp16"] = "auto"
+    batch_size: int = Field(64, ge=1, le=4096)
+    normalize: bool = True
+
+    @field_validator("model")
+    @classmethod
+    def _model_reference(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if value.startswith("bundled:"):
+            if value not in BUNDLED_MODELS:
+                raise ValueError(
+                    f"unknown bundled model {value!r}; known: {sorted(BUNDLED_MODELS)}"
+                )
+            return value
+        if looks_like_path(value):
+            path = _resolve(Path(value), info)
+            if not path.is_dir():
+                raise ValueError(f"model directory does not exist: {path}")
+            if not any((path / f).is_file() for f in ("modules.json", "config.json")):
+                raise ValueError(f"{path} is not a sentence-transformers model folder")
+            return str(path)
+        if not _HF_ID.match(value):
+            raise ValueError(
+                f"{value!r} is neither a Hugging Face model id (org/name), "
+                "a local path (starting with ./, ../, / or ~) nor bundled:all-MiniLM-L6-v2"
+            )
+        return value
+
+
+class QdrantSettings(StrictModel):
+    """Where vectors live: embedded Qdrant Edge, a Qdrant server, or qdrant-client local mode."""
+
+    backend: Literal["edge", "server", "local"] | None = None
+    url: str | None = None
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    collection_prefix: str = Field("rag", pattern=r"^[a-z][a-z0-9_-]*$")
+    timeout_s: float = Field(30.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer_backend(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("backend") is None:
+            data = {**data, "backend": "server" if data.get("url") else "edge"}
+        return data
+
+    @model_validator(mode="after")
+    def _url_for_server(self) -> QdrantSettings:
+        if self.backend == "server" and not self.url:
+            raise ValueError("backend 'server' needs url: (e.g. http://localhost:6333)")
+        if self.backend != "server" and self.url:
+            raise ValueError(f"url is only used with backend 'server', not {self.backend!r}")
+        return self
+
+
+class IndexSettings(StrictModel):
+    """Index storage and version retention."""
+
+    qdrant: QdrantSettings = Field(default_factory=lambda: QdrantSettings.model_validate({}))
+    retention: int = Field(5, ge=1, description="Published versions kept for rollback.")
+
+
+class PipelineSettings(StrictModel):
+    """Pipeline identity and where its state lives."""
+
+    name: str = Field("default", pattern=NAME_PATTERN, max_length=48)
+    data_dir: Path = Field(Path(".rag"), validate_default=True)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path, info: ValidationInfo) -> Path:
+        return _resolve(value, info)
+
+
+class Defaults(StrictModel):
+    """Settings a source inherits unless it sets its own."""
+
+    chunking: ChunkingSettings = Field(default_factory=lambda: ChunkingSettings())
+
+
+class SourcesFile(StrictModel):
+    """A whole sources.yaml."""
+
+    version: Literal[1] = 1
+    pipeline: PipelineSettings = Field(default_factory=lambda: PipelineSettings())
+    embedding: EmbeddingSettings = Field(default_factory=lambda: EmbeddingSettings())
+    index: IndexSettings = Field(default_factory=lambda: IndexSettings())
+    defaults: Defaults = Field(default_factory=lambda: Defaults())
+    sources: list[SourceConfig] = Field(min_length=1)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+        seen: set[str] = set()
+        for source in sources:
+            if source.name in seen:
+                raise ValueError(f"source name {source.name!r} is used twice")
+            seen.add(source.name)
+        return sources
+
+    def source(self, name: str) -> SourceConfig:
+        """The source called `name` (KeyError names the known ones)."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(f"no source {name!r}; sources are {[s.name for s in self.sources]}")
+
+    def chunking_for(self, source: SourceConfig) -> ChunkingSettings:
+        """The source's chunking settings, or the defaults."""
+        return source.chunking or self.defaults.chunking

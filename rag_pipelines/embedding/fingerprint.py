@@ -1,0 +1,53 @@
+"""Model fingerprints: which exact weights produced a vector."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin", "*.pt", "*.onnx")
+
+
+class ModelFingerprint(BaseModel):
+    """Identity of an embedding model: name, revision or weights hash, dimension, normalization."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    revision: str | None = None
+    weights_sha256: str | None = None
+    dimension: int
+    normalize: bool
+
+    @property
+    def key(self) -> str:
+        """Short stable string used in caches, manifests and payloads."""
+        version = self.revision or f"sha256:{(self.weights_sha256 or '')[:16]}"
+        return f"{self.name}@{version}/d{self.dimension}/{'norm' if self.normalize else 'raw'}"
+
+
+def weights_sha256(model_dir: Path) -> str:
+    """sha256 over every weight file of a model folder (relative paths included)."""
+    files = sorted(
+        {p for pattern in WEIGHT_PATTERNS for p in model_dir.rglob(pattern) if p.is_file()}
+    )
+    if not files:
+        raise FileNotFoundError(f"no weight files ({', '.join(WEIGHT_PATTERNS)}) under {model_dir}")
+    stats = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    return _hash_files(str(model_dir), stats)
+
+
+@lru_cache(maxsize=16)
+def _hash_files(root: str, stats: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for name, _, _ in stats:
+        path = Path(name)
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

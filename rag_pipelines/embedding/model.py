@@ -1,0 +1,111 @@
+"""The embedding model: loaded once, fingerprinted, encoding batches on the chosen device."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any, Protocol
+
+import numpy as np
+
+from rag_pipelines.config.models import EmbeddingSettings
+from rag_pipelines.embedding.device import Accelerators, Runtime, TorchAccelerators, select_runtime
+from rag_pipelines.embedding.fingerprint import ModelFingerprint, weights_sha256
+from rag_pipelines.embedding.resolve import ResolvedModel, resolve_model
+from rag_pipelines.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddingModel(Protocol):
+    """What the pipeline needs from a model; tests can pass a deterministic fake."""
+
+    fingerprint: ModelFingerprint
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """float32 vectors, one row per text."""
+        ...
+
+
+class ModelTokenizer:
+    """The model's own tokenizer without truncation or padding, for counting and cutting."""
+
+    def __init__(self, hf_tokenizer: Any, max_seq_length: int) -> None:
+        backend = copy.deepcopy(hf_tokenizer.backend_tokenizer)
+        backend.no_truncation()
+        backend.no_padding()
+        self._backend = backend
+        special = int(hf_tokenizer.num_special_tokens_to_add(pair=False))
+        self.max_tokens = max_seq_length - special
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids without special tokens."""
+        return list(self._backend.encode(text, add_special_tokens=False).ids)
+
+    def decode(self, ids: list[int]) -> str:
+        """Text for token ids."""
+        return str(self._backend.decode(ids))
+
+
+class SentenceTransformerModel:
+    """A sentence-transformers model with its fingerprint and runtime."""
+
+    def __init__(
+        self,
+        settings: EmbeddingSettings,
+        accelerators: Accelerators | None = None,
+    ) -> None:
+        self.settings = settings
+        self.resolved: ResolvedModel = resolve_model(settings.model, settings.revision)
+        self.runtime: Runtime = select_runtime(
+            settings.device, settings.precision, accelerators or TorchAccelerators()
+        )
+        self._model = _load(self.resolved, self.runtime)
+        dimension = self._model.get_embedding_dimension()
+        if not dimension:
+            raise ModelLoadError(f"{settings.model} does not report an embedding dimension")
+        self.fingerprint = ModelFingerprint(
+            name=self.resolved.name,
+            revision=self.resolved.revision,
+            weights_sha256=None if self.resolved.revision else weights_sha256(self.resolved.path),
+            dimension=int(dimension),
+            normalize=settings.normalize,
+        )
+        self.tokenizer = ModelTokenizer(self._model.tokenizer, int(self._model.max_seq_length))
+
+    @property
+    def max_seq_length(self) -> int:
+        """Longest input in tokens (special tokens included) the model reads."""
+        return int(self._model.max_seq_length)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Batched, optionally normalized float32 embeddings."""
+        if not texts:
+            return np.zeros((0, self.fingerprint.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.settings.batch_size,
+            normalize_embeddings=self.settings.normalize,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def _load(resolved: ResolvedModel, runtime: Runtime) -> Any:
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    try:
+        model = SentenceTransformer(
+            str(resolved.path), device=runtime.device, local_files_only=True
+        )
+    except Exception as exc:
+        raise ModelLoadError(
+            f"could not load model {resolved.ref!r} from {resolved.path}: {exc}"
+        ) from exc
+    if runtime.precision == "fp16":
+        model.half()
+    log.info("loaded %s on %s (%s)", resolved.ref, runtime.device, runtime.precision)
+    return model

@@ -1,0 +1,144 @@
+"""Vector store through qdrant-client: a Qdrant server or cluster by URL, or local mode."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from qdrant_client import QdrantClient, models
+
+from rag_pipelines.hashing import point_uuid
+from rag_pipelines.index.vector_store import DENSE, PayloadFilter, VectorHit, VectorPoint
+
+_BATCH = 256
+
+
+class ClientVectorStore:
+    """Collections on a Qdrant server (or qdrant-client's local mode, used by tests).
+
+    Publishing points a collection alias at the new version's collection; Qdrant applies the
+    alias change atomically, so clients querying the alias never see a half-switched index.
+    """
+
+    kind = "server"
+
+    def __init__(self, client: QdrantClient) -> None:
+        self.client = client
+
+    @classmethod
+    def connect(cls, url: str, api_key: str | None, timeout_s: float) -> ClientVectorStore:
+        """A store on a Qdrant server."""
+        return cls(QdrantClient(url=url, api_key=api_key, timeout=int(timeout_s)))
+
+    @classmethod
+    def local(cls, path: str) -> ClientVectorStore:
+        """A store in qdrant-client's local mode (pure Python, one process at a time)."""
+        store = cls(QdrantClient(path=path))
+        store.kind = "local"
+        return store
+
+    def create_collection(self, name: str, dimension: int) -> None:
+        """Create (or recreate) an empty collection."""
+        if self.client.collection_exists(name):
+            self.client.delete_collection(name)
+        self.client.create_collection(
+            name,
+            vectors_config={
+                DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)
+            },
+        )
+
+    def upsert(self, name: str, points: Sequence[VectorPoint]) -> None:
+        """Insert or replace points in batches, waiting for each to apply."""
+        for i in range(0, len(points), _BATCH):
+            batch = [
+                models.PointStruct(
+                    id=point_uuid(p.id),
+                    vector={DENSE: np.asarray(p.vector, dtype=np.float32).tolist()},
+                    payload=p.payload,
+                )
+                for p in points[i : i + _BATCH]
+            ]
+            self.client.upsert(name, points=batch, wait=True)
+
+    def finalize(self, name: str) -> None:
+        """Nothing to flush: the server indexes in the background and serves meanwhile."""
+
+    def search(
+        self, name: str, vector: np.ndarray, limit: int, flt: PayloadFilter | None = None
+    ) -> list[VectorHit]:
+        """Nearest chunks, best first."""
+        response = self.client.query_points(
+            name,
+            query=np.asarray(vector, dtype=np.float32).tolist(),
+            using=DENSE,
+            limit=limit,
+            query_filter=client_filter(flt),
+            with_payload=True,
+        )
+        return [
+            VectorHit(
+                chunk_id=str((p.payload or {})["chunk_id"]),
+                score=float(p.score),
+                payload=dict(p.payload or {}),
+            )
+            for p in response.points
+        ]
+
+    def count(self, name: str) -> int:
+        """Exact number of points."""
+        return int(self.client.count(name, exact=True).count)
+
+    def collections(self) -> list[str]:
+        """Collection names on the server."""
+        return sorted(c.name for c in self.client.get_collections().collections)
+
+    def drop_collection(self, name: str) -> None:
+        """Delete a collection if it exists."""
+        if self.client.collection_exists(name):
+            self.client.delete_collection(name)
+
+    def point_alias(self, alias: str, name: str) -> None:
+        """Move `alias` to `name` in one atomic alias operation."""
+        existing = {a.alias_name for a in self.client.get_aliases().aliases}
+        operations: list[Any] = []
+        if alias in existing:
+            operations.append(
+                models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias))
+            )
+        operations.append(
+            models.CreateAliasOperation(
+                create_alias=models.CreateAlias(collection_name=name, alias_name=alias)
+            )
+        )
+        self.client.update_collection_aliases(change_aliases_operations=operations)
+
+    def alias_target(self, alias: str) -> str | None:
+        """The collection an alias points at, if any."""
+        for item in self.client.get_aliases().aliases:
+            if item.alias_name == alias:
+                return str(item.collection_name)
+        return None
+
+    def close(self) -> None:
+        """Close the client."""
+        self.client.close()
+
+
+def client_filter(flt: PayloadFilter | None) -> models.Filter | None:
+    """A PayloadFilter in qdrant-client's terms."""
+    if flt is None or flt.empty:
+        return None
+    must: list[Any] = []
+    if flt.sources:
+        must.append(
+            models.FieldCondition(key="source", match=models.MatchAny(any=list(flt.sources)))
+        )
+    if flt.tags:
+        must.append(models.FieldCondition(key="tags", match=models.MatchAny(any=list(flt.tags))))
+    for key, value in flt.metadata.items():
+        must.append(
+            models.FieldCondition(key=f"metadata.{key}", match=models.MatchValue(value=value))
+        )
+    return models.Filter(must=must)

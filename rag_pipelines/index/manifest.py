@@ -1,0 +1,62 @@
+"""The manifest of an index version: what it contains and how it was made."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from rag_pipelines.embedding.fingerprint import ModelFingerprint
+
+
+class SourceSummary(BaseModel):
+    """One source's part of a build."""
+
+    documents: int
+    chunks: int
+    failures: int = 0
+    content_hash: str = Field(
+        description="sha256 over the source's (document id, content hash) pairs."
+    )
+    chunking: dict[str, Any] = Field(default_factory=dict)
+    chunker: str = ""
+
+
+class BuildManifest(BaseModel):
+    """Written last when a build completes: a version without one is incomplete."""
+
+    version: str
+    pipeline: str
+    created_at: str
+    build_seconds: float = 0.0
+    store_kind: str
+    collection: str
+    model_ref: str
+    model: ModelFingerprint
+    sources: dict[str, SourceSummary]
+    documents: int
+    chunks: int
+    vectors: int
+    content_hash: str = Field(description="sha256 over chunk ids, text hashes and the model key.")
+
+    @property
+    def model_key(self) -> str:
+        """The model fingerprint's short key."""
+        return self.model.key
+
+
+class CheckRecord(BaseModel):
+    """A blocking check's verdict on a version, kept beside its manifest."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+    checked_at: str
+
+
+class LivePointer(BaseModel):
+    """Which version is published (LIVE.json, replaced atomically)."""
+
+    version: str
+    published_at: str
+    previous: str | None = None

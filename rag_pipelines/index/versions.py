@@ -1,0 +1,150 @@
+"""Versioned builds: allocate, complete, gate, publish atomically, keep N, collect the rest."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rag_pipelines.errors import IndexNotFoundError, PublishRefusedError
+from rag_pipelines.index.manifest import BuildManifest, CheckRecord, LivePointer
+from rag_pipelines.storage import atomic_write_json, atomic_write_text, read_json
+from rag_pipelines.workspace import Workspace
+
+MANIFEST = "manifest.json"
+CHECKS = "checks.json"
+HISTORY = "history.jsonl"
+
+
+def utc_now() -> str:
+    """Current UTC time, ISO-8601."""
+    return datetime.now(tz=UTC).isoformat(timespec="milliseconds")
+
+
+class VersionRegistry:
+    """Index versions of one pipeline in `<data_dir>/index`.
+
+    A build folder becomes a version when its manifest is written (last, atomically); the live
+    version is whatever LIVE.json names, replaced with an atomic rename. A reader that reads
+    LIVE.json once per query therefore always sees one complete version.
+    """
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def allocate(self) -> str:
+        """A new, unique, chronologically sortable version id with its (empty) folder."""
+        self.workspace.builds_dir.mkdir(parents=True, exist_ok=True)
+        while True:
+            now = datetime.now(tz=UTC)
+            version = now.strftime("v%Y%m%dT%H%M%S") + f"-{now.microsecond:06d}"
+            try:
+                self.workspace.build_dir(version).mkdir()
+                return version
+            except FileExistsError:
+                continue
+
+    def complete(self, manifest: BuildManifest) -> None:
+        """Write the manifest: from now on the version exists."""
+        path = self.workspace.build_dir(manifest.version) / MANIFEST
+        atomic_write_text(path, manifest.model_dump_json(indent=2) + "\n")
+
+    def manifest(self, version: str) -> BuildManifest:
+        """The manifest of a complete version."""
+        path = self.workspace.build_dir(version) / MANIFEST
+        if not path.exists():
+            raise IndexNotFoundError(f"version {version} does not exist or is incomplete")
+        return BuildManifest.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def versions(self) -> list[str]:
+        """Complete versions, oldest first."""
+        root = self.workspace.builds_dir
+        if not root.exists():
+            return []
+        return sorted(p.name for p in root.iterdir() if (p / MANIFEST).exists())
+
+    def incomplete(self) -> list[str]:
+        """Build folders without a manifest (crashed or in progress)."""
+        root = self.workspace.builds_dir
+        if not root.exists():
+            return []
+        return sorted(p.name for p in root.iterdir() if p.is_dir() and not (p / MANIFEST).exists())
+
+    def record_check(self, version: str, record: CheckRecord) -> None:
+        """Store a blocking check's verdict for a version."""
+        path = self.workspace.build_dir(version) / CHECKS
+        current = read_json(path) if path.exists() else {}
+        current[record.name] = record.model_dump()
+        atomic_write_json(path, current)
+
+    def checks(self, version: str) -> dict[str, CheckRecord]:
+        """Verdicts recorded for a version."""
+        path = self.workspace.build_dir(version) / CHECKS
+        if not path.exists():
+            return {}
+        return {k: CheckRecord.model_validate(v) for k, v in read_json(path).items()}
+
+    def live(self) -> LivePointer | None:
+        """The published version, if any."""
+        path = self.workspace.live_pointer
+        if not path.exists():
+            return None
+        return LivePointer.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def live_manifest(self) -> BuildManifest:
+        """The manifest of the published version."""
+        pointer = self.live()
+        if pointer is None:
+            raise IndexNotFoundError("no index is published yet; run `rag-pipelines materialize`")
+        return self.manifest(pointer.version)
+
+    def ensure_publishable(self, version: str, required_checks: list[str]) -> None:
+        """Raise PublishRefusedError unless `version` is complete and its checks passed."""
+        self.manifest(version)
+        verdicts = self.checks(version)
+        problems = [
+            f"check {name} failed: {verdicts[name].detail}"
+            if name in verdicts
+            else f"check {name} has not run"
+            for name in required_checks
+            if name not in verdicts or not verdicts[name].passed
+        ]
+        if problems:
+            raise PublishRefusedError(f"version {version} not published: " + "; ".join(problems))
+
+    def point_live(self, version: str) -> LivePointer:
+        """Atomically switch LIVE.json to a complete version (also used by rollback)."""
+        self.manifest(version)
+        current = self.live()
+        pointer = LivePointer(
+            version=version,
+            published_at=utc_now(),
+            previous=current.version
+            if current and current.version != version
+            else (current.previous if current else None),
+        )
+        atomic_write_text(self.workspace.live_pointer, pointer.model_dump_json(indent=2) + "\n")
+        with (self.workspace.index_dir / HISTORY).open("a", encoding="utf-8") as handle:
+            handle.write(pointer.model_dump_json() + "\n")
+        return pointer
+
+    def collectable(self, retention: int, keep: set[str] | None = None) -> list[str]:
+        """Versions beyond the newest `retention` that are neither live nor in `keep`."""
+        keep = set(keep or ())
+        pointer = self.live()
+        if pointer is not None:
+            keep.add(pointer.version)
+        complete = self.versions()
+        kept = set(complete[-retention:]) | keep
+        return [v for v in complete if v not in kept]
+
+    def remove(self, version: str) -> None:
+        """Delete a version's folder (never the live one)."""
+        pointer = self.live()
+        if pointer is not None and pointer.version == version:
+            raise PublishRefusedError(f"refusing to delete the live version {version}")
+        shutil.rmtree(self.workspace.build_dir(version), ignore_errors=True)
+
+    def build_path(self, version: str) -> Path:
+        """The folder of a version."""
+        return self.workspace.build_dir(version)

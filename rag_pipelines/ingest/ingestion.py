@@ -1,0 +1,84 @@
+"""Ingest a source: list it, reuse unchanged documents, parse the rest, record failures."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from rag_pipelines.config.models import SourceConfig
+from rag_pipelines.ingest.connectors import SourceItem, list_source
+from rag_pipelines.ingest.models import Document, IngestFailure
+from rag_pipelines.ingest.parsing import parse_item
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IngestReport:
+    """The documents of a source after a run, and what changed."""
+
+    documents: list[Document]
+    failures: list[IngestFailure]
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def ingest_source(
+    source: SourceConfig,
+    previous: Mapping[str, Document],
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Parse new and changed documents; a bad file becomes a failure, never an exception."""
+    started = time.perf_counter()
+    listing = list_source(source)
+    report = IngestReport(documents=[], failures=list(listing.failures))
+    total = len(listing.items)
+    for i, item in enumerate(listing.items, start=1):
+        old = previous.get(item.id)
+        if old is not None and old.content_hash == item.content_hash:
+            report.documents.append(_refreshed(old, item))
+            report.unchanged.append(item.id)
+        else:
+            document = _parse(item, source, report.failures)
+            if document is not None:
+                report.documents.append(document)
+                (report.changed if old is not None else report.added).append(item.id)
+        if progress is not None:
+            progress(i, total)
+    present = {d.id for d in report.documents}
+    report.deleted = sorted(set(previous) - present)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _refreshed(old: Document, item: SourceItem) -> Document:
+    if old.modified_at == item.modified_at and old.uri == item.uri:
+        return old
+    return old.model_copy(update={"modified_at": item.modified_at, "uri": item.uri})
+
+
+def _parse(
+    item: SourceItem, source: SourceConfig, failures: list[IngestFailure]
+) -> Document | None:
+    try:
+        return parse_item(item, source.name)
+    except Exception as exc:  # any parser error: record it and go on with the other files
+        failures.append(
+            IngestFailure(
+                source=source.name,
+                document_id=item.id,
+                uri=item.uri,
+                reason=_reason(exc),
+                error_type=type(exc).__name__,
+            )
+        )
+        return None
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:500]

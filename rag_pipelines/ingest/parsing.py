@@ -1,0 +1,120 @@
+"""Parse one file with unstructured into a Document (offline)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from rag_pipelines.ingest.connectors import SourceItem
+from rag_pipelines.ingest.models import Document, Section
+from rag_pipelines.ingest.offline import prepare_unstructured
+from rag_pipelines.ingest.sections import Element, build_sections
+
+# Extensions unstructured handles with the dependencies we install.
+SUPPORTED_EXTENSIONS = frozenset(
+    {
+        ".md",
+        ".markdown",
+        ".txt",
+        ".text",
+        ".html",
+        ".htm",
+        ".xhtml",
+        ".pdf",
+        ".docx",
+        ".pptx",
+        ".xlsx",
+        ".eml",
+        ".epub",
+        ".csv",
+        ".tsv",
+        ".rst",
+        ".xml",
+        ".json",
+    }
+)
+
+
+class UnsupportedFormat(ValueError):
+    """The file's extension has no parser."""
+
+
+class EmptyDocument(ValueError):
+    """Parsing succeeded but found no text."""
+
+
+def parse_item(item: SourceItem, source: str, metadata: dict[str, Any] | None = None) -> Document:
+    """A Document from a connector item: BEIR records as-is, files through unstructured."""
+    if item.path is None:
+        sections = [Section(path=[], text=item.text or "")] if (item.text or "").strip() else []
+        if not sections:
+            raise EmptyDocument("record has no text")
+        return _document(item, source, item.title or item.id, ["NarrativeText"], sections, metadata)
+    elements, kinds, title = partition_file(item.path)
+    sections = build_sections(elements)
+    if not sections:
+        raise EmptyDocument(f"no text found in {item.path.name} (scanned image or empty file?)")
+    return _document(item, source, title or item.path.stem, kinds, sections, metadata)
+
+
+def partition_file(path: Path) -> tuple[list[Element], list[str], str | None]:
+    """Elements, element kinds and a title for one file."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        raise UnsupportedFormat(f"no parser for {suffix or 'files without an extension'}")
+    prepare_unstructured()
+    from unstructured.partition.auto import partition
+
+    kwargs: dict[str, Any] = {"strategy": "fast"} if suffix == ".pdf" else {}
+    raw = partition(filename=str(path), **kwargs)
+    elements = [
+        Element(
+            kind=str(el.category),
+            text=str(el.text or ""),
+            page=getattr(el.metadata, "page_number", None),
+            depth=getattr(el.metadata, "category_depth", None),
+        )
+        for el in raw
+    ]
+    kinds = sorted({e.kind for e in elements})
+    return elements, kinds, _title(raw, elements)
+
+
+def _title(raw: list[Any], elements: list[Element]) -> str | None:
+    for el in raw:
+        subject = getattr(el.metadata, "subject", None)
+        if subject:
+            return str(subject).strip()
+    for element in elements:
+        if element.kind == "Title" and len(element.text) <= 200 and _readable(element.text):
+            return " ".join(element.text.split())
+    return None
+
+
+def _readable(text: str) -> bool:
+    """Not a stray stamp like 'n u J' (rotated arXiv margins come out letter by letter)."""
+    words = re.findall(r"[^\W\d_]{3,}", text)
+    return bool(words) and sum(len(w) for w in words) >= 6
+
+
+def _document(
+    item: SourceItem,
+    source: str,
+    title: str,
+    kinds: list[str],
+    sections: list[Section],
+    metadata: dict[str, Any] | None,
+) -> Document:
+    return Document(
+        id=item.id,
+        source=source,
+        uri=item.uri,
+        content_hash=item.content_hash,
+        modified_at=item.modified_at,
+        size_bytes=item.size_bytes,
+        title=title,
+        element_types=kinds,
+        sections=sections,
+        metadata=dict(metadata or {}),
+    )

@@ -1,0 +1,82 @@
+"""Where a pipeline keeps its state under `pipeline.data_dir`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Paths of one pipeline's data directory (nothing is created until written)."""
+
+    root: Path
+
+    def source_dir(self, source: str) -> Path:
+        """Per-source state: documents, chunks, failures."""
+        return self.root / "sources" / source
+
+    def documents_path(self, source: str) -> Path:
+        """The parsed documents of a source (JSON Lines)."""
+        return self.source_dir(source) / "documents.jsonl"
+
+    def failures_path(self, source: str) -> Path:
+        """Documents of a source that could not be ingested (JSON Lines)."""
+        return self.source_dir(source) / "failures.jsonl"
+
+    def chunks_path(self, source: str) -> Path:
+        """The chunks of a source (JSON Lines)."""
+        return self.source_dir(source) / "chunks.jsonl"
+
+    def embeddings_state_path(self, source: str) -> Path:
+        """Which model embedded a source's chunks, and how many (JSON)."""
+        return self.source_dir(source) / "embeddings.json"
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        """Vectors keyed by (model fingerprint, text hash)."""
+        return self.root / "cache" / "embeddings.sqlite"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Cached weight hashes of local models."""
+        return self.root / "cache" / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        """Versioned index builds and the live pointer."""
+        return self.root / "index"
+
+    @property
+    def builds_dir(self) -> Path:
+        """One folder per index version."""
+        return self.index_dir / "builds"
+
+    def build_dir(self, version: str) -> Path:
+        """The folder of one index version."""
+        return self.builds_dir / version
+
+    @property
+    def live_pointer(self) -> Path:
+        """The file naming the published version (replaced atomically)."""
+        return self.index_dir / "LIVE.json"
+
+    @property
+    def edge_dir(self) -> Path:
+        """Qdrant Edge shards, one per version."""
+        return self.index_dir / "qdrant-edge"
+
+    @property
+    def qdrant_local_dir(self) -> Path:
+        """qdrant-client local-mode storage."""
+        return self.index_dir / "qdrant-local"
+
+    @property
+    def dagster_home(self) -> Path:
+        """DAGSTER_HOME for runs of this pipeline (SQLite storage)."""
+        return self.root / "dagster"
+
+    @property
+    def logs_dir(self) -> Path:
+        """Logs of CLI-launched runs."""
+        return self.root / "logs"
