@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import dagster as dg
 
 from assets.index_assets import build_index_assets
@@ -14,16 +17,38 @@ PER_SOURCE = ["documents", "chunks", "embeddings"]
 CORPUS_WIDE = ["vector_index", "published_index"]
 
 
-def build_definitions(config: SourcesFile) -> dg.Definitions:
-    """Assets, checks, jobs and resources for a pipeline."""
+@dataclass(frozen=True)
+class PipelineParts:
+    """The unbound pieces of a pipeline's code location (tests materialize these directly)."""
+
+    assets: list[dg.AssetsDefinition]
+    checks: list[dg.AssetChecksDefinition]
+    resources: dict[str, Any]
+    partitions: dg.StaticPartitionsDefinition
+
+
+def build_parts(config: SourcesFile) -> PipelineParts:
+    """Assets, checks and resources for a pipeline."""
     ctx = PipelineContext(config)
     partitions = dg.StaticPartitionsDefinition([s.name for s in config.sources])
     source_assets = build_source_assets(ctx, partitions)
     index_assets, checks = build_index_assets(ctx, source_assets[-1])
+    resources = {
+        "embedding_model": EmbeddingModelResource.from_settings(config.embedding),
+        "vector_store": VectorStoreResource.from_settings(
+            config.index.qdrant, str(config.pipeline.data_dir)
+        ),
+    }
+    return PipelineParts([*source_assets, *index_assets], checks, resources, partitions)
+
+
+def build_definitions(config: SourcesFile) -> dg.Definitions:
+    """The Definitions Dagster loads: parts plus jobs and the executor."""
+    parts = build_parts(config)
     ingest_job = dg.define_asset_job(
         "ingest_source",
         selection=PER_SOURCE,
-        partitions_def=partitions,
+        partitions_def=parts.partitions,
         description="Parse, chunk and embed one source (a partition).",
     )
     publish_job = dg.define_asset_job(
@@ -32,15 +57,10 @@ def build_definitions(config: SourcesFile) -> dg.Definitions:
         description="Build a new index version from all sources, check it, publish it.",
     )
     return dg.Definitions(
-        assets=[*source_assets, *index_assets],
-        asset_checks=checks,
+        assets=parts.assets,
+        asset_checks=parts.checks,
         jobs=[ingest_job, publish_job],
-        resources={
-            "embedding_model": EmbeddingModelResource.from_settings(config.embedding),
-            "vector_store": VectorStoreResource.from_settings(
-                config.index.qdrant, str(config.pipeline.data_dir)
-            ),
-        },
+        resources=parts.resources,
         # One process per run: the model loads once and the Edge shard is opened once.
         executor=dg.in_process_executor,
     )

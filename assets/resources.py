@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,11 @@ from rag_pipelines.embedding.model import SentenceTransformerModel
 from rag_pipelines.index.stores import open_vector_store
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.workspace import Workspace
+
+
+# Loading a model costs seconds; a code server or test session materializes many runs.
+_MODELS: dict[str, SentenceTransformerModel] = {}
+_MODELS_LOCK = threading.Lock()
 
 
 class EmbeddingModelResource(dg.ConfigurableResource):
@@ -32,12 +38,16 @@ class EmbeddingModelResource(dg.ConfigurableResource):
         return cls(**settings.model_dump())
 
     def get(self) -> SentenceTransformerModel:
-        """The loaded model."""
+        """The loaded model (shared by every run in this process with the same settings)."""
         if self._loaded is None:
             settings = EmbeddingSettings.model_validate(
                 self.model_dump(include=set(EmbeddingSettings.model_fields))
             )
-            self._loaded = SentenceTransformerModel(settings)
+            key = settings.model_dump_json()
+            with _MODELS_LOCK:
+                if key not in _MODELS:
+                    _MODELS[key] = SentenceTransformerModel(settings)
+                self._loaded = _MODELS[key]
         return self._loaded
 
 

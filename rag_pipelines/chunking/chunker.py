@@ -80,7 +80,9 @@ class Chunker:
     def _header(self, title: str, path: list[str]) -> str:
         if not self.settings.context_header:
             return ""
-        parts = [p for p in [title, *path] if p]
+        # A document's H1 usually repeats its title; say it once.
+        parts = [p for p in [title, *path] if p and p != title] if title else [p for p in path if p]
+        parts = [title, *parts] if title else parts
         # Keep dropping the outermost section levels until the header leaves room for text.
         while parts:
             header = HEADER_SEPARATOR.join(parts)

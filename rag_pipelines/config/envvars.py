@@ -13,10 +13,10 @@ class MissingEnvVar(ValueError):
     def __init__(self, name: str, where: str) -> None:
         self.name = name
         self.where = where
-        super().__init__(
-            f"{where}: environment variable ${{{name}}} is not set "
-            f"(set it, or write ${{{name}:-default}})"
+        self.reason = (
+            f"environment variable ${{{name}}} is not set (set it, or write ${{{name}:-default}})"
         )
+        super().__init__(f"{where}: {self.reason}" if where else self.reason)
 
 
 def interpolate(value: Any, env: Mapping[str, str], where: str = "") -> Any:
@@ -37,7 +37,8 @@ def _interpolate_str(text: str, env: Mapping[str, str], where: str) -> str:
 
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        if name in env:
+        # As in POSIX shells and Compose, `:-` also replaces a variable that is set but empty.
+        if env.get(name) or (name in env and default is None):
             return env[name]
         if default is not None:
             return default
@@ -49,11 +50,11 @@ def _interpolate_str(text: str, env: Mapping[str, str], where: str) -> str:
 def find_missing(value: Any, env: Mapping[str, str], where: str = "") -> list[MissingEnvVar]:
     """Every unset variable in a nested structure (so all are reported, not just the first)."""
     if isinstance(value, str):
-        try:
-            _interpolate_str(value, env, where)
-        except MissingEnvVar as exc:
-            return [exc]
-        return []
+        return [
+            MissingEnvVar(m.group(1), where)
+            for m in _PATTERN.finditer(value.replace("$${", "\0"))
+            if m.group(1) not in env and m.group(2) is None
+        ]
     if isinstance(value, list):
         return [m for i, v in enumerate(value) for m in find_missing(v, env, f"{where}[{i}]")]
     if isinstance(value, dict):

@@ -48,7 +48,7 @@ def parse_sources(text: str, path: Path, env: Mapping[str, str]) -> SourcesFile:
 
     missing = find_missing(raw, env)
     if missing:
-        problems = [_describe(_split(m.where), raw, root, str(m)) for m in missing]
+        problems = [_describe(_split(m.where), raw, root, m.reason) for m in missing]
         raise ConfigError(str(path), problems)
     data = interpolate(raw, env)
     data.setdefault("pipeline", {})
@@ -116,6 +116,7 @@ def _describe(loc: tuple[Any, ...], raw: Any, root: yaml.Node | None, message: s
     """'source "x" → connector.root (line 7): message'."""
     where: list[str] = []
     node, value = root, raw
+    mark = root  # the key line of the innermost mapping entry found, not its value's first line
     prefix = ""
     for i, part in enumerate(loc):
         child_value = _child(value, part)
@@ -127,12 +128,12 @@ def _describe(loc: tuple[Any, ...], raw: Any, root: yaml.Node | None, message: s
             )
             name = name if isinstance(name, str) else None
             prefix = f"source {name!r}" if name else f"source #{part + 1}"
-        elif not (loc[:1] == ("sources",) and i == 0):
+        elif not (loc[:1] == ("sources",) and i == 0 and len(loc) > 1):
             where.append(f"[{part}]" if isinstance(part, int) else str(part))
-        node = _child_node(node, part)
+        node, mark = _child_node(node, part, mark)
         value = child_value if child_value is not _MISSING else None
     field = ".".join(where).replace(".[", "[") or "(top level)"
-    line = f" (line {node.start_mark.line + 1})" if node is not None else ""
+    line = f" (line {mark.start_mark.line + 1})" if mark is not None else ""
     head = f"{prefix} → {field}" if prefix else field
     return f"{head}{line}: {message}"
 
@@ -148,12 +149,15 @@ def _child(value: Any, part: Any) -> Any:
     return _MISSING
 
 
-def _child_node(node: yaml.Node | None, part: Any) -> yaml.Node | None:
+def _child_node(
+    node: yaml.Node | None, part: Any, mark: yaml.Node | None
+) -> tuple[yaml.Node | None, yaml.Node | None]:
+    """The node for `part` under `node`, and the node whose line to report."""
     if isinstance(node, yaml.MappingNode):
         for key, child in node.value:
             if key.value == part:
-                return child if not isinstance(part, str) or child is not None else key
-        return node
+                return child, key
+        return node, mark
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]
-    return node
+        return node.value[part], node.value[part]
+    return node, mark

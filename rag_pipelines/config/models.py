@@ -199,11 +199,14 @@ class SourcesFile(StrictModel):
     @field_validator("sources")
     @classmethod
     def _unique_names(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
-        seen: set[str] = set()
-        for source in sources:
+        seen: dict[str, int] = {}
+        for i, source in enumerate(sources, start=1):
             if source.name in seen:
-                raise ValueError(f"source name {source.name!r} is used twice")
-            seen.add(source.name)
+                raise ValueError(
+                    f"source name {source.name!r} is used twice (source #{seen[source.name]} "
+                    f"and #{i}); names must be unique"
+                )
+            seen[source.name] = i
         return sources
 
     def source(self, name: str) -> SourceConfig:

@@ -119,8 +119,10 @@ def _list_beir(source: str, conn: BeirConnector) -> Listing:
                 continue
             try:
                 record = json.loads(line)
+                if not isinstance(record, dict) or "_id" not in record:
+                    raise ValueError('expected a JSON object with an "_id"')
                 doc_id = str(record["_id"])
-            except (json.JSONDecodeError, KeyError) as exc:
+            except ValueError as exc:  # json.JSONDecodeError is a ValueError
                 failures.append(
                     IngestFailure(
                         source=source,

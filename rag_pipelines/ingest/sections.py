@@ -21,7 +21,9 @@ class Element:
     depth: int | None = None
 
 
-def build_sections(elements: list[Element]) -> list[Section]:
+def build_sections(
+    elements: list[Element], heading_kinds: frozenset[str] = HEADING_KINDS
+) -> list[Section]:
     """Sections of body text, each under the path of headings above it."""
     sections: list[Section] = []
     path: list[str] = []
@@ -41,7 +43,7 @@ def build_sections(elements: list[Element]) -> list[Section]:
         text = element.text.strip()
         if not text or element.kind in SKIPPED_KINDS:
             continue
-        if element.kind in HEADING_KINDS and len(text) <= 200:
+        if element.kind in heading_kinds and len(text) <= 200:
             flush()
             depth = max(0, element.depth or 0)
             path = [*path[:depth], " ".join(text.split())]
@@ -52,4 +54,7 @@ def build_sections(elements: list[Element]) -> list[Section]:
         parts.append(text)
         length = offset + len(text)
     flush()
+    if not sections and heading_kinds:
+        # Only headings (a one-line note, a title-only page): their text is the body.
+        return build_sections(elements, frozenset())
     return sections
