@@ -49,6 +49,7 @@ test: $(STAMP) lint ## Lint, then the whole test suite (what CI runs)
 
 dev: $(STAMP) ## Dagster UI on http://127.0.0.1:3000 (asset graph, runs, checks)
 	@mkdir -p $(DAGSTER_HOME)
+	@test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
 	RAG_SOURCES=$(abspath $(SOURCES)) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 serve: $(STAMP) ## Serve the published index over HTTP on 127.0.0.1:8000

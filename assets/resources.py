@@ -15,7 +15,6 @@ from rag_pipelines.index.stores import open_vector_store
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.workspace import Workspace
 
-
 # Loading a model costs seconds; a code server or test session materializes many runs.
 _MODELS: dict[str, SentenceTransformerModel] = {}
 _MODELS_LOCK = threading.Lock()

@@ -52,7 +52,7 @@ def _load() -> SourcesFile:
     except ConfigError as exc:
         err.print(f"[red]invalid configuration[/red] {exc.path}")
         for problem in exc.problems:
-            err.print(f"  - {problem}", markup=False, highlight=False)
+            err.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 

@@ -54,6 +54,9 @@ def dagster_env(workspace: Workspace, sources_path: Path) -> dict[str, str]:
     env = dict(os.environ)
     home = Path(env.get("DAGSTER_HOME") or workspace.dagster_home)
     home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():  # SQLite storage under home is Dagster's default; no telemetry
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     env["DAGSTER_HOME"] = str(home.resolve())
     env[SOURCES_ENV] = str(sources_path.resolve())
     env.setdefault("DO_NOT_TRACK", "1")

@@ -161,11 +161,93 @@ class QdrantSettings(StrictModel):
         return self
 
 
+class Bm25Settings(StrictModel):
+    """Keyword index: BM25 (Okapi) parameters and its tokenizer."""
+
+    k1: float = Field(1.5, ge=0)
+    b: float = Field(0.75, ge=0, le=1)
+    epsilon: float = Field(0.25, ge=0, description="idf floor factor, as rank_bm25.BM25Okapi")
+    lowercase: bool = True
+    stopwords: Literal["english", "none"] | list[str] = "english"
+    stemmer: Literal["snowball", "none"] = "snowball"
+    min_token_len: int = Field(1, ge=1)
+
+
+class GraphSettings(StrictModel):
+    """Knowledge graph: key phrases per chunk and how far retrieval walks."""
+
+    max_phrases_per_chunk: int = Field(8, ge=1, le=64)
+    max_phrase_words: int = Field(3, ge=1, le=6)
+    min_phrase_chunks: int = Field(2, ge=1, description="Keep phrases seen in at least N chunks.")
+    max_phrase_fraction: float = Field(
+        0.02, gt=0, le=1, description="Drop phrases in more than this fraction of chunks."
+    )
+    walk_steps: int = Field(3, ge=1, le=6)
+    restart: float = Field(0.3, gt=0, lt=1, description="Restart probability of the walk.")
+    seed_hits: int = Field(5, ge=0, le=50, description="Top dense/BM25 hits used as seeds.")
+
+
 class IndexSettings(StrictModel):
-    """Index storage and version retention."""
+    """Index storage, the BM25 and graph indexes, and version retention."""
 
     qdrant: QdrantSettings = Field(default_factory=lambda: QdrantSettings.model_validate({}))
+    bm25: Bm25Settings = Field(default_factory=lambda: Bm25Settings())
+    graph: GraphSettings = Field(default_factory=lambda: GraphSettings())
     retention: int = Field(5, ge=1, description="Published versions kept for rollback.")
+
+
+Leg = Literal["dense", "bm25", "graph"]
+DEFAULT_WEIGHTS: dict[Leg, float] = {"dense": 1.0, "bm25": 1.0, "graph": 0.5}
+
+
+class FusionSettings(StrictModel):
+    """Reciprocal-rank fusion of the retrieval legs."""
+
+    k: int = Field(60, ge=1)
+    weights: dict[Leg, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    candidates: int = Field(100, ge=10, le=1000, description="Hits taken from each leg.")
+
+
+class RerankSettings(StrictModel):
+    """Cross-encoder reranking of the fused top-N."""
+
+    enabled: bool = Field(False, description="Rerank by default when a request does not say.")
+    model: str | None = Field(
+        None, description="HF id or local folder; null = the model the reranker asset trains."
+    )
+    top_n: int = Field(30, ge=1, le=200)
+    batch_size: int = Field(16, ge=1, le=512)
+    budget_ms: int = Field(2000, ge=10, description="Stop scoring when over budget; keep order.")
+    train: RerankTrainSettings | None = None
+
+
+class RerankTrainSettings(StrictModel):
+    """Train a cross-encoder from judged pairs (BEIR qrels) when no pretrained one is available."""
+
+    queries: Path
+    qrels: Path
+    holdout_fraction: float = Field(0.3, gt=0, lt=1)
+    negatives_per_query: int = Field(7, ge=1, le=50)
+    epochs: int = Field(2, ge=1, le=20)
+    batch_size: int = Field(16, ge=1, le=256)
+    max_length: int = Field(256, ge=32, le=512)
+    seed: int = 13
+
+    @field_validator("queries", "qrels")
+    @classmethod
+    def _exists(cls, value: Path, info: ValidationInfo) -> Path:
+        path = _resolve(value, info)
+        if not path.is_file():
+            raise ValueError(f"file does not exist: {path}")
+        return path
+
+
+class RetrievalSettings(StrictModel):
+    """How the service retrieves: fusion of legs, then optional reranking."""
+
+    default_mode: Literal["dense", "bm25", "graph", "hybrid"] = "hybrid"
+    fusion: FusionSettings = Field(default_factory=lambda: FusionSettings())
+    rerank: RerankSettings = Field(default_factory=lambda: RerankSettings())
 
 
 class PipelineSettings(StrictModel):
@@ -193,6 +275,7 @@ class SourcesFile(StrictModel):
     pipeline: PipelineSettings = Field(default_factory=lambda: PipelineSettings())
     embedding: EmbeddingSettings = Field(default_factory=lambda: EmbeddingSettings())
     index: IndexSettings = Field(default_factory=lambda: IndexSettings())
+    retrieval: RetrievalSettings = Field(default_factory=lambda: RetrievalSettings())
     defaults: Defaults = Field(default_factory=lambda: Defaults())
     sources: list[SourceConfig] = Field(min_length=1)
 

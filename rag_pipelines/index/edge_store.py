@@ -133,5 +133,14 @@ def edge_filter(flt: PayloadFilter | None) -> qe.Filter | None:
     if flt.tags:
         must.append(qe.FieldCondition(key="tags", match=qe.MatchAny(any=list(flt.tags))))
     for key, value in flt.metadata.items():
-        must.append(qe.FieldCondition(key=f"metadata.{key}", match=qe.MatchValue(value)))
+        must.append(qe.FieldCondition(key=f"metadata.{key}", match=_match_value(value)))
     return qe.Filter(must=must)
+
+
+def _match_value(value: str | int | bool) -> qe.MatchValue:
+    """An exact-match condition that keeps booleans boolean."""
+    if isinstance(value, bool):
+        # qdrant-edge-py reads a Python bool as an integer (bool subclasses int), so True would
+        # match the integer 1 and never a stored true; it reads numpy's bool as a bool.
+        return qe.MatchValue(np.bool_(value))  # type: ignore[arg-type]
+    return qe.MatchValue(value)

@@ -186,7 +186,7 @@ def test_every_unset_env_var_is_reported(write: Write) -> None:
         "sources:\n  - name: a\n    connector: {type: filesystem, root: '${ROOT}'}\n"
     )
     with pytest.raises(ConfigError) as info:
-        load_sources_file(path, env={"QPORT_UNUSED": "1"})
+        load_sources_file(path, env={})
     problems = info.value.problems
     assert [p.split(": ", 1)[0] for p in problems] == [
         "index.qdrant.url (line 3)",

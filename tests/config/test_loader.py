@@ -145,15 +145,14 @@ def test_per_source_chunking_overrides_defaults(config_dir: Path) -> None:
     """A source without `chunking:` inherits the defaults; one with it keeps its own."""
     config = load_sources_file(config_dir / "sources.yaml", env={"QDRANT_URL": "http://q:6333"})
     policies, scifact = config.sources
-    assert config.chunking_for(policies) == config.defaults.chunking
-    assert (config.chunking_for(policies).chunk_size, config.chunking_for(policies).context_header) == (
+    inherited, own = config.chunking_for(policies), config.chunking_for(scifact)
+    assert inherited == config.defaults.chunking
+    assert (inherited.chunk_size, inherited.chunk_overlap, inherited.context_header) == (
         256,
+        32,
         False,
     )
-    assert (config.chunking_for(scifact).chunk_size, config.chunking_for(scifact).chunk_overlap) == (
-        128,
-        0,
-    )
+    assert (own.chunk_size, own.chunk_overlap, own.context_header) == (128, 0, True)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,105 @@
+"""Build the knowledge graph of a corpus with networkx (documents, chunks, key phrases)."""
+
+from __future__ import annotations
+
+import posixpath
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from itertools import combinations, pairwise
+
+import networkx as nx
+
+from rag_pipelines.chunking.models import Chunk
+from rag_pipelines.config.models import GraphSettings
+from rag_pipelines.index.phrases import PhraseVocabulary, candidate_phrases
+
+# Edge weights per relation: how strongly a walk moves along each kind of edge.
+WEIGHTS = {"contains": 1.0, "adjacent": 0.5, "links": 1.0, "cooccurs": 0.2}
+COOCCUR_TOP = 3  # co-occurrence edges only among a chunk's best phrases: keeps edges linear
+
+
+def doc_node(source: str, document_id: str) -> str:
+    """Node id of a document."""
+    return f"d:{source}:{document_id}"
+
+
+def chunk_node(chunk_id: str) -> str:
+    """Node id of a chunk."""
+    return f"c:{chunk_id}"
+
+
+def phrase_node(phrase: str) -> str:
+    """Node id of a key phrase."""
+    return f"p:{phrase}"
+
+
+def build_graph(
+    chunks: list[Chunk],
+    links: dict[tuple[str, str], list[str]],
+    settings: GraphSettings,
+) -> nx.Graph:
+    """Nodes for documents, chunks and phrases; edges for containment, mentions,
+    co-occurrence, chunk adjacency and document links."""
+    graph = nx.Graph()
+    candidates = [candidate_phrases(c.embed_text, settings.max_phrase_words) for c in chunks]
+    vocab = PhraseVocabulary.fit(
+        candidates, settings.min_phrase_chunks, settings.max_phrase_fraction
+    )
+    by_doc: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
+    cooccur: Counter[tuple[str, str]] = Counter()
+    for chunk, phrases in zip(chunks, candidates, strict=True):
+        by_doc[(chunk.source, chunk.document_id)].append(chunk)
+        c_node = chunk_node(chunk.id)
+        graph.add_node(c_node, kind="chunk", source=chunk.source, document_id=chunk.document_id)
+        top = vocab.top(phrases, settings.max_phrases_per_chunk)
+        best = max((score for _, score in top), default=1.0)
+        for phrase, score in top:
+            p_node = phrase_node(phrase)
+            if p_node not in graph:
+                graph.add_node(p_node, kind="phrase", df=vocab.df[phrase])
+            graph.add_edge(c_node, p_node, kind="mentions", weight=round(score / best, 4))
+        for a, b in combinations(sorted(p for p, _ in top[:COOCCUR_TOP]), 2):
+            cooccur[(a, b)] += 1
+    for (a, b), count in cooccur.items():
+        graph.add_edge(
+            phrase_node(a), phrase_node(b), kind="cooccurs", weight=WEIGHTS["cooccurs"] * count
+        )
+    for (source, document_id), doc_chunks in by_doc.items():
+        d_node = doc_node(source, document_id)
+        graph.add_node(d_node, kind="document", source=source, document_id=document_id)
+        ordered = sorted(doc_chunks, key=lambda c: c.ordinal)
+        for chunk in ordered:
+            graph.add_edge(
+                d_node, chunk_node(chunk.id), kind="contains", weight=WEIGHTS["contains"]
+            )
+        for left, right in pairwise(ordered):
+            graph.add_edge(
+                chunk_node(left.id),
+                chunk_node(right.id),
+                kind="adjacent",
+                weight=WEIGHTS["adjacent"],
+            )
+    for (source, document_id), targets in links.items():
+        for target in resolve_links(document_id, targets, {d for s, d in by_doc if s == source}):
+            if target != document_id:
+                graph.add_edge(
+                    doc_node(source, document_id),
+                    doc_node(source, target),
+                    kind="links",
+                    weight=WEIGHTS["links"],
+                )
+    return graph
+
+
+def resolve_links(document_id: str, hrefs: Iterable[str], known: set[str]) -> list[str]:
+    """Document ids (of the same source) that relative links of a document point to."""
+    base = posixpath.dirname(document_id)
+    found: list[str] = []
+    for href in hrefs:
+        target = href.split("#", 1)[0].split("?", 1)[0].strip()
+        if not target or "://" in target or target.startswith(("mailto:", "/")):
+            continue
+        resolved = posixpath.normpath(posixpath.join(base, target))
+        if resolved in known and resolved not in found:
+            found.append(resolved)
+    return found

@@ -1,0 +1,64 @@
+"""Cross-encoder reranking of fused candidates, batched, within a latency budget."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag_pipelines.errors import ModelLoadError
+
+
+@dataclass
+class Reranked:
+    """Candidate order after reranking; unscored ones (budget ran out) keep their order."""
+
+    order: list[int]
+    scores: dict[int, float]
+    scored: int
+    budget_exhausted: bool
+
+
+class CrossEncoderReranker:
+    """A sentence-transformers CrossEncoder scoring (query, passage) pairs."""
+
+    def __init__(
+        self, model_path: str, device: str = "cpu", batch_size: int = 16, max_length: int = 256
+    ) -> None:
+        from sentence_transformers import CrossEncoder
+
+        try:
+            self.model: Any = CrossEncoder(
+                model_path, device=device, max_length=max_length, local_files_only=True
+            )
+        except Exception as exc:
+            raise ModelLoadError(f"could not load reranker {model_path!r}: {exc}") from exc
+        self.model_path = model_path
+        self.name = Path(model_path).name
+        self.batch_size = batch_size
+        self._lock = threading.Lock()  # torch modules are not safe to call from two threads at once
+
+    def rerank(self, query: str, passages: Sequence[str], budget_ms: int) -> Reranked:
+        """Score passages batch by batch until done or over budget; best first."""
+        deadline = time.perf_counter() + budget_ms / 1000
+        scores: dict[int, float] = {}
+        exhausted = False
+        for start in range(0, len(passages), self.batch_size):
+            if time.perf_counter() > deadline:
+                exhausted = True
+                break
+            batch = list(passages[start : start + self.batch_size])
+            with self._lock:
+                values = self.model.predict(
+                    [(query, p) for p in batch], batch_size=self.batch_size, show_progress_bar=False
+                )
+            for offset, value in enumerate(values):
+                scores[start + offset] = float(value)
+        scored = sorted(scores, key=lambda i: -scores[i])
+        rest = [i for i in range(len(passages)) if i not in scores]
+        return Reranked(
+            order=scored + rest, scores=scores, scored=len(scores), budget_exhausted=exhausted
+        )
