@@ -14,7 +14,14 @@ from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.pipeline.context import PipelineContext
 
 PER_SOURCE = ["documents", "chunks", "embeddings"]
-CORPUS_WIDE = ["vector_index", "published_index"]
+CORPUS_WIDE = [
+    "corpus_snapshot",
+    "vector_index",
+    "bm25_index",
+    "graph_index",
+    "candidate_index",
+    "published_index",
+]
 
 
 @dataclass(frozen=True)

@@ -1,73 +1,135 @@
-"""Corpus-wide assets: the versioned vector index, its blocking checks, and publishing."""
+"""Corpus-wide assets: snapshot → vector/BM25/graph indexes → candidate (checked) → published."""
+
+from typing import Any
 
 import dagster as dg
 
 from assets.metadata import seconds
 from assets.resources import VectorStoreResource
 from rag_pipelines.pipeline import checks as check_stage
-from rag_pipelines.pipeline.build import build_index
+from rag_pipelines.pipeline.candidate import complete_candidate
 from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.pipeline.indexes import (
+    PartRecord,
+    build_bm25_index,
+    build_graph_index,
+    build_vector_index,
+)
 from rag_pipelines.pipeline.publish import publish
+from rag_pipelines.pipeline.snapshot import snapshot_corpus
+
+
+def _part_metadata(part: PartRecord, version: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "index_version": version,
+        "items": part.items,
+        "seconds": seconds(part.seconds),
+    }
+    if part.collection:
+        meta["collection"] = part.collection
+    if part.details:
+        meta["details"] = dg.MetadataValue.json(part.details)
+    return meta
 
 
 def build_index_assets(
     ctx: PipelineContext, embeddings: dg.AssetsDefinition
 ) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
-    """vector_index, published_index and the checks that gate publishing."""
+    """The corpus-wide assets of a pipeline and the checks that gate publishing."""
 
-    @dg.asset(group_name="indexes", deps=[embeddings], kinds={"qdrant"})
-    def vector_index(
-        context: dg.AssetExecutionContext, vector_store: VectorStoreResource
-    ) -> dg.Output[str]:
-        """A new immutable index version in Qdrant holding every source's chunks and vectors."""
-        report = build_index(ctx, vector_store.get())
-        m = report.manifest
+    @dg.asset(group_name="indexes", deps=[embeddings], kinds={"python"})
+    def corpus_snapshot(context: dg.AssetExecutionContext) -> dg.Output[str]:
+        """All sources' chunks frozen into a new index version (or the unchanged newest one)."""
+        report = snapshot_corpus(ctx)
+        snap = report.snapshot
         if report.reused:
-            context.log.info(f"nothing changed since {m.version}; reusing it")
+            context.log.info(f"nothing changed since {snap.version}; reusing it")
         return dg.Output(
-            m.version,
+            snap.version,
             metadata={
-                "index_version": m.version,
+                "index_version": snap.version,
                 "reused_unchanged_version": report.reused,
-                "collection": m.collection,
-                "store": m.store_kind,
-                "documents": m.documents,
-                "chunks": m.chunks,
-                "vectors": m.vectors,
-                "model_fingerprint": m.model.key,
+                "documents": snap.documents,
+                "chunks": snap.chunks,
+                "model_fingerprint": snap.model.key,
                 "seconds": seconds(report.seconds),
                 "per_source": dg.MetadataValue.json(
-                    {k: v.model_dump() for k, v in m.sources.items()}
+                    {k: v.model_dump() for k, v in snap.sources.items()}
                 ),
             },
         )
 
-    @dg.asset_check(
-        asset=vector_index, blocking=True, description="The build has chunks from every source."
+    @dg.asset(group_name="indexes", kinds={"qdrant"})
+    def vector_index(
+        corpus_snapshot: str, vector_store: VectorStoreResource
+    ) -> dg.MaterializeResult:
+        """Dense vectors with chunk text and provenance in Qdrant, one collection per version."""
+        part = build_vector_index(ctx, corpus_snapshot, vector_store.get())
+        return dg.MaterializeResult(metadata=_part_metadata(part, corpus_snapshot))
+
+    @dg.asset(group_name="indexes", kinds={"qdrant"})
+    def bm25_index(corpus_snapshot: str, vector_store: VectorStoreResource) -> dg.MaterializeResult:
+        """BM25 over the version's chunks, as precomputed sparse vectors in Qdrant."""
+        part = build_bm25_index(ctx, corpus_snapshot, vector_store.get())
+        return dg.MaterializeResult(metadata=_part_metadata(part, corpus_snapshot))
+
+    @dg.asset(group_name="indexes", kinds={"networkx"})
+    def graph_index(corpus_snapshot: str) -> dg.MaterializeResult:
+        """Knowledge graph of documents, chunks and key phrases (networkx, versioned JSON)."""
+        part = build_graph_index(ctx, corpus_snapshot)
+        return dg.MaterializeResult(metadata=_part_metadata(part, corpus_snapshot))
+
+    @dg.asset(
+        group_name="indexes",
+        deps=[vector_index, bm25_index, graph_index],
+        kinds={"python"},
     )
-    def index_not_empty(vector_index: str) -> dg.AssetCheckResult:
-        outcome = check_stage.check_not_empty(ctx, vector_index)
+    def candidate_index(corpus_snapshot: str, vector_store: VectorStoreResource) -> dg.Output[str]:
+        """A complete index version (manifest written), awaiting its blocking checks."""
+        report = complete_candidate(ctx, corpus_snapshot, vector_store.get().kind)
+        m = report.manifest
+        return dg.Output(
+            m.version,
+            metadata={
+                "index_version": m.version,
+                "documents": m.documents,
+                "chunks": m.chunks,
+                "dense_vectors": m.vectors,
+                "bm25_points": m.bm25_points,
+                "graph_chunk_nodes": m.graph_chunks,
+                "model_fingerprint": m.model.key,
+                "build_seconds": seconds(m.build_seconds),
+            },
+        )
+
+    @dg.asset_check(
+        asset=candidate_index, blocking=True, description="Every source contributed chunks."
+    )
+    def index_not_empty(candidate_index: str) -> dg.AssetCheckResult:
+        outcome = check_stage.check_not_empty(ctx, candidate_index)
         return dg.AssetCheckResult(
             passed=outcome.passed, description=outcome.detail, metadata=outcome.metadata
         )
 
     @dg.asset_check(
-        asset=vector_index, blocking=True, description="Every chunk is in the vector index once."
+        asset=candidate_index,
+        blocking=True,
+        description="Chunk counts agree across dense vectors, BM25 and the graph.",
     )
     def index_counts_agree(
-        vector_index: str, vector_store: VectorStoreResource
+        candidate_index: str, vector_store: VectorStoreResource
     ) -> dg.AssetCheckResult:
-        outcome = check_stage.check_counts_agree(ctx, vector_index, vector_store.get())
+        outcome = check_stage.check_counts_agree(ctx, candidate_index, vector_store.get())
         return dg.AssetCheckResult(
             passed=outcome.passed, description=outcome.detail, metadata=outcome.metadata
         )
 
     @dg.asset(group_name="published", kinds={"qdrant"})
     def published_index(
-        vector_index: str, vector_store: VectorStoreResource
+        candidate_index: str, vector_store: VectorStoreResource
     ) -> dg.MaterializeResult:
         """The live index version: switched atomically, only after its blocking checks passed."""
-        report = publish(ctx, vector_index, vector_store.get())
+        report = publish(ctx, candidate_index, vector_store.get())
         return dg.MaterializeResult(
             metadata={
                 "index_version": report.pointer.version,
@@ -78,4 +140,12 @@ def build_index_assets(
             }
         )
 
-    return [vector_index, published_index], [index_not_empty, index_counts_agree]
+    assets = [
+        corpus_snapshot,
+        vector_index,
+        bm25_index,
+        graph_index,
+        candidate_index,
+        published_index,
+    ]
+    return assets, [index_not_empty, index_counts_agree]

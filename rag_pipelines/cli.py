@@ -112,29 +112,47 @@ def materialize(
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=100)] = 5,
+    mode: Annotated[str, typer.Option("--mode", "-m", help="dense, bm25, graph or hybrid")] = "",
+    rerank: Annotated[bool | None, typer.Option("--rerank/--no-rerank")] = None,
     source: Annotated[
         list[str] | None, typer.Option("--source", "-s", help="Only these sources.")
     ] = None,
 ) -> None:
     """Search the published index and print ranked chunks with their provenance."""
     from rag_pipelines.index.vector_store import PayloadFilter
-    from rag_pipelines.retrieval.searcher import Searcher
+    from rag_pipelines.retrieval.live import LiveIndex
 
-    ctx = PipelineContext(_load())
-    searcher = Searcher(ctx)
+    config = _load()
+    chosen = mode or config.retrieval.default_mode
+    if chosen not in ("dense", "bm25", "graph", "hybrid"):
+        err.print(f"[red]unknown mode[/red] {chosen!r}: use dense, bm25, graph or hybrid")
+        raise typer.Exit(2)
+    live = LiveIndex(PipelineContext(config))
     try:
-        response = searcher.search(query, top_k, PayloadFilter(sources=tuple(source or ())))
+        with live.acquire() as index:
+            response = index.search(
+                query,
+                top_k,
+                chosen,
+                rerank,
+                PayloadFilter(sources=tuple(source or ())),  # type: ignore[arg-type]
+            )
     finally:
-        searcher.close()
+        live.stop()
+    how = response.mode + (" + rerank" if response.reranked else "")
     console.print(
-        f"[bold]{query}[/bold]  [dim]index {response.index_version} · {response.model}[/dim]"
+        f"[bold]{query}[/bold]  [dim]{how} · index {response.index_version} · "
+        f"{response.model_fingerprint} · {response.took_ms} ms[/dim]"
     )
     for hit in response.hits:
-        pages = f" · p.{','.join(map(str, hit.pages))}" if hit.pages else ""
-        section = f" › {' › '.join(hit.section)}" if hit.section else ""
+        p = hit.provenance
+        pages = f" · p.{','.join(map(str, p.pages))}" if p.pages else ""
+        path = p.section[1:] if p.section[:1] == [p.title] else p.section
+        section = f" › {' › '.join(path)}" if path else ""
+        legs = " ".join(f"{leg}#{rank}" for leg, rank in hit.ranks.items())
         console.print(
-            f"\n[bold]{hit.rank}.[/bold] [cyan]{hit.score:.3f}[/cyan]  {hit.source} · "
-            f"[bold]{hit.title}[/bold]{section}  [dim]({hit.document_id}{pages})[/dim]",
+            f"\n[bold]{hit.rank}.[/bold] [cyan]{hit.score:.3f}[/cyan]  {p.source} · "
+            f"[bold]{p.title}[/bold]{section}  [dim]({p.document_id}{pages}; {legs})[/dim]",
             highlight=False,
         )
         console.print(f"   {_snippet(hit.text)}", markup=False, highlight=False)

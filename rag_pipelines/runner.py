@@ -18,7 +18,9 @@ from rag_pipelines.config.loader import SOURCES_ENV
 from rag_pipelines.workspace import Workspace
 
 PER_SOURCE_ASSETS = "documents,chunks,embeddings"
-CORPUS_ASSETS = "vector_index,published_index"
+CORPUS_ASSETS = (
+    "corpus_snapshot,vector_index,bm25_index,graph_index,candidate_index,published_index"
+)
 _STEP = re.compile(r'(Started execution of step|Finished execution of step) "([^"]+)"')
 _FAILED = re.compile(r'STEP_FAILURE|Execution of step "([^"]+)" failed')
 

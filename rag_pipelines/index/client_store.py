@@ -9,7 +9,14 @@ import numpy as np
 from qdrant_client import QdrantClient, models
 
 from rag_pipelines.hashing import point_uuid
-from rag_pipelines.index.vector_store import DENSE, PayloadFilter, VectorHit, VectorPoint
+from rag_pipelines.index.vector_store import (
+    DENSE,
+    SPARSE,
+    PayloadFilter,
+    SparseVector,
+    VectorHit,
+    VectorPoint,
+)
 
 _BATCH = 256
 
@@ -38,15 +45,19 @@ class ClientVectorStore:
         store.kind = "local"
         return store
 
-    def create_collection(self, name: str, dimension: int) -> None:
-        """Create (or recreate) an empty collection."""
+    def create_collection(self, name: str, dimension: int | None, sparse: bool = False) -> None:
+        """Create (or recreate) an empty collection: dense cosine and/or sparse dot product."""
         if self.client.collection_exists(name):
             self.client.delete_collection(name)
+        dense = (
+            {DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)}
+            if dimension
+            else {}
+        )
         self.client.create_collection(
             name,
-            vectors_config={
-                DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)
-            },
+            vectors_config=dense,
+            sparse_vectors_config={SPARSE: models.SparseVectorParams()} if sparse else None,
         )
 
     def upsert(self, name: str, points: Sequence[VectorPoint]) -> None:
@@ -54,9 +65,7 @@ class ClientVectorStore:
         for i in range(0, len(points), _BATCH):
             batch = [
                 models.PointStruct(
-                    id=point_uuid(p.id),
-                    vector={DENSE: np.asarray(p.vector, dtype=np.float32).tolist()},
-                    payload=p.payload,
+                    id=point_uuid(p.id), vector=_client_vectors(p), payload=p.payload
                 )
                 for p in points[i : i + _BATCH]
             ]
@@ -77,18 +86,37 @@ class ClientVectorStore:
             query_filter=client_filter(flt),
             with_payload=True,
         )
-        return [
-            VectorHit(
-                chunk_id=str((p.payload or {})["chunk_id"]),
-                score=float(p.score),
-                payload=dict(p.payload or {}),
-            )
-            for p in response.points
-        ]
+        return _hits(response.points)
+
+    def search_sparse(
+        self, name: str, vector: SparseVector, limit: int, flt: PayloadFilter | None = None
+    ) -> list[VectorHit]:
+        """Chunks by sparse dot product, best first (no hits for an empty query)."""
+        if not vector.indices:
+            return []
+        response = self.client.query_points(
+            name,
+            query=models.SparseVector(indices=vector.indices, values=vector.values),
+            using=SPARSE,
+            limit=limit,
+            query_filter=client_filter(flt),
+            with_payload=True,
+        )
+        return _hits(response.points)
+
+    def retrieve(self, name: str, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Payloads of existing chunks by id."""
+        if not chunk_ids:
+            return {}
+        records = self.client.retrieve(name, [point_uuid(c) for c in chunk_ids], with_payload=True)
+        return {str(r.payload["chunk_id"]): dict(r.payload) for r in records if r.payload}
 
     def count(self, name: str) -> int:
         """Exact number of points."""
         return int(self.client.count(name, exact=True).count)
+
+    def release(self, name: str) -> None:
+        """Nothing is held per collection on the client side."""
 
     def collections(self) -> list[str]:
         """Collection names on the server."""
@@ -124,6 +152,28 @@ class ClientVectorStore:
     def close(self) -> None:
         """Close the client."""
         self.client.close()
+
+
+def _client_vectors(point: VectorPoint) -> dict[str, Any]:
+    vectors: dict[str, Any] = {}
+    if point.vector is not None:
+        vectors[DENSE] = np.asarray(point.vector, dtype=np.float32).tolist()
+    if point.sparse is not None:
+        vectors[SPARSE] = models.SparseVector(
+            indices=point.sparse.indices, values=point.sparse.values
+        )
+    return vectors
+
+
+def _hits(points: list[Any]) -> list[VectorHit]:
+    return [
+        VectorHit(
+            chunk_id=str((p.payload or {})["chunk_id"]),
+            score=float(p.score),
+            payload=dict(p.payload or {}),
+        )
+        for p in points
+    ]
 
 
 def client_filter(flt: PayloadFilter | None) -> models.Filter | None:

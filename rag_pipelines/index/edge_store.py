@@ -12,7 +12,14 @@ import numpy as np
 import qdrant_edge as qe
 
 from rag_pipelines.hashing import point_uuid
-from rag_pipelines.index.vector_store import DENSE, PayloadFilter, VectorHit, VectorPoint
+from rag_pipelines.index.vector_store import (
+    DENSE,
+    SPARSE,
+    PayloadFilter,
+    SparseVector,
+    VectorHit,
+    VectorPoint,
+)
 
 _BATCH = 512
 
@@ -47,14 +54,20 @@ class EdgeVectorStore:
                 self._shards[name] = shard
             return shard
 
-    def create_collection(self, name: str, dimension: int) -> None:
-        """Create an empty shard (cosine, WAL off)."""
+    def create_collection(self, name: str, dimension: int | None, sparse: bool = False) -> None:
+        """Create an empty shard (dense cosine and/or sparse dot product; WAL off)."""
         path = self._path(name)
         if path.exists():
             shutil.rmtree(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        dense = (
+            {DENSE: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)}
+            if dimension
+            else None
+        )
         config = qe.EdgeConfig(
-            vectors={DENSE: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
+            vectors=dense,
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams()} if sparse else None,
             wal_enabled=False,
         )
         with self._lock:
@@ -65,7 +78,7 @@ class EdgeVectorStore:
         shard = self._shard(name)
         for i in range(0, len(points), _BATCH):
             batch = [
-                qe.Point(point_uuid(p.id), {DENSE: p.vector.astype(np.float32).tolist()}, p.payload)
+                qe.Point(point_uuid(p.id), _edge_vectors(p), p.payload)
                 for p in points[i : i + _BATCH]
             ]
             shard.update(qe.UpdateOperation.upsert_points(batch))
@@ -87,16 +100,41 @@ class EdgeVectorStore:
             filter=edge_filter(flt),
             with_payload=True,
         )
-        return [
-            VectorHit(
-                chunk_id=str(p.payload["chunk_id"]), score=float(p.score), payload=dict(p.payload)
-            )
-            for p in self._shard(name).query(request)
-        ]
+        return _hits(self._shard(name).query(request))
+
+    def search_sparse(
+        self, name: str, vector: SparseVector, limit: int, flt: PayloadFilter | None = None
+    ) -> list[VectorHit]:
+        """Chunks by sparse dot product, best first (no hits for an empty query)."""
+        if not vector.indices:
+            return []
+        request = qe.QueryRequest(
+            limit=limit,
+            query=qe.Query.Nearest(qe.SparseVector(vector.indices, vector.values), using=SPARSE),
+            filter=edge_filter(flt),
+            with_payload=True,
+        )
+        return _hits(self._shard(name).query(request))
+
+    def retrieve(self, name: str, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Payloads of existing chunks by id."""
+        if not chunk_ids:
+            return {}
+        records = self._shard(name).retrieve(
+            [point_uuid(c) for c in chunk_ids], with_payload=True, with_vector=False
+        )
+        return {str(r.payload["chunk_id"]): dict(r.payload) for r in records if r.payload}
 
     def count(self, name: str) -> int:
         """Points in a shard."""
         return int(self._shard(name).info().points_count)
+
+    def release(self, name: str) -> None:
+        """Close a shard this process opened (a later use reopens it)."""
+        with self._lock:
+            shard = self._shards.pop(name, None)
+        if shard is not None:
+            shard.close()
 
     def collections(self) -> list[str]:
         """Shard folders present."""
@@ -121,6 +159,24 @@ class EdgeVectorStore:
             shards, self._shards = list(self._shards.values()), {}
         for shard in shards:
             shard.close()
+
+
+def _edge_vectors(point: VectorPoint) -> dict[str, Any]:
+    vectors: dict[str, Any] = {}
+    if point.vector is not None:
+        vectors[DENSE] = np.asarray(point.vector, dtype=np.float32).tolist()
+    if point.sparse is not None:
+        vectors[SPARSE] = qe.SparseVector(point.sparse.indices, point.sparse.values)
+    return vectors
+
+
+def _hits(points: list[Any]) -> list[VectorHit]:
+    return [
+        VectorHit(
+            chunk_id=str(p.payload["chunk_id"]), score=float(p.score), payload=dict(p.payload)
+        )
+        for p in points
+    ]
 
 
 def edge_filter(flt: PayloadFilter | None) -> qe.Filter | None:

@@ -28,16 +28,25 @@ class BuildManifest(BaseModel):
     version: str
     pipeline: str
     created_at: str
+    completed_at: str = ""
     build_seconds: float = 0.0
     store_kind: str
-    collection: str
+    collection: str = Field(description="Dense vectors (Qdrant collection or Edge shard).")
+    bm25_collection: str = Field("", description="BM25 sparse vectors.")
     model_ref: str
     model: ModelFingerprint
     sources: dict[str, SourceSummary]
     documents: int
     chunks: int
     vectors: int
-    content_hash: str = Field(description="sha256 over chunk ids, text hashes and the model key.")
+    bm25_points: int = 0
+    graph_chunks: int = 0
+    graph: dict[str, Any] = Field(default_factory=dict, description="Node and edge counts.")
+    settings: dict[str, Any] = Field(default_factory=dict, description="BM25/graph/store settings.")
+    retrieval: dict[str, Any] = Field(
+        default_factory=dict, description="Fusion and rerank settings this version serves with."
+    )
+    content_hash: str = Field(description="sha256 over chunk ids, text hashes, model, settings.")
 
     @property
     def model_key(self) -> str:

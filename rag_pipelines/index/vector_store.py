@@ -9,15 +9,25 @@ from typing import Any, Protocol
 import numpy as np
 
 DENSE = "dense"
+SPARSE = "bm25"
+
+
+@dataclass(frozen=True)
+class SparseVector:
+    """Term ids and weights."""
+
+    indices: list[int]
+    values: list[float]
 
 
 @dataclass(frozen=True)
 class VectorPoint:
-    """A chunk's vector and payload; `id` is the chunk id (mapped to a UUID point id)."""
+    """A chunk's dense or sparse vector and payload; `id` is the chunk id (a UUID point id)."""
 
     id: str
-    vector: np.ndarray
+    vector: np.ndarray | None
     payload: dict[str, Any]
+    sparse: SparseVector | None = None
 
 
 @dataclass(frozen=True)
@@ -48,8 +58,8 @@ class VectorStore(Protocol):
 
     kind: str
 
-    def create_collection(self, name: str, dimension: int) -> None:
-        """Create an empty collection (cosine distance)."""
+    def create_collection(self, name: str, dimension: int | None, sparse: bool = False) -> None:
+        """Create an empty collection: dense (cosine) of `dimension`, and/or sparse (dot)."""
         ...
 
     def upsert(self, name: str, points: Sequence[VectorPoint]) -> None:
@@ -66,8 +76,22 @@ class VectorStore(Protocol):
         """Nearest points by cosine similarity, best first."""
         ...
 
+    def search_sparse(
+        self, name: str, vector: SparseVector, limit: int, flt: PayloadFilter | None = None
+    ) -> list[VectorHit]:
+        """Points by sparse dot product (BM25 when weights are precomputed), best first."""
+        ...
+
+    def retrieve(self, name: str, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Payloads of the given chunks that exist."""
+        ...
+
     def count(self, name: str) -> int:
         """Number of points in a collection."""
+        ...
+
+    def release(self, name: str) -> None:
+        """Free what an open collection holds in this process (it stays on disk/server)."""
         ...
 
     def collections(self) -> list[str]:

@@ -41,6 +41,9 @@ class Document(BaseModel):
     element_types: list[str] = Field(default_factory=list)
     sections: list[Section] = Field(default_factory=list)
     metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    links: list[str] = Field(
+        default_factory=list, description="Link targets (href) in the document."
+    )
 
     @property
     def text(self) -> str:

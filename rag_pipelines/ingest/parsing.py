@@ -55,7 +55,9 @@ def parse_item(item: SourceItem, source: str, metadata: dict[str, Any] | None = 
     sections = build_sections(elements)
     if not sections:
         raise EmptyDocument(f"no text found in {item.path.name} (scanned image or empty file?)")
-    return _document(item, source, title or item.path.stem, kinds, sections, metadata)
+    document = _document(item, source, title or item.path.stem, kinds, sections, metadata)
+    document.links = list(dict.fromkeys(link for e in elements for link in e.links))
+    return document
 
 
 def partition_file(path: Path) -> tuple[list[Element], list[str], str | None]:
@@ -74,6 +76,7 @@ def partition_file(path: Path) -> tuple[list[Element], list[str], str | None]:
             text=str(el.text or ""),
             page=getattr(el.metadata, "page_number", None),
             depth=getattr(el.metadata, "category_depth", None),
+            links=tuple(str(u) for u in (getattr(el.metadata, "link_urls", None) or ())),
         )
         for el in raw
     ]

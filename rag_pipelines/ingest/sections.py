@@ -19,6 +19,7 @@ class Element:
     text: str
     page: int | None = None
     depth: int | None = None
+    links: tuple[str, ...] = ()
 
 
 def build_sections(

@@ -1,4 +1,4 @@
-"""Blocking checks on a build: they must pass before a version can be published."""
+"""Blocking checks on a candidate version: they must pass before it can be published."""
 
 from __future__ import annotations
 
@@ -26,43 +26,33 @@ class CheckOutcome:
 
 
 def check_not_empty(ctx: PipelineContext, version: str) -> CheckOutcome:
-    """A build with no chunks (or a source with no documents) must not replace a live index."""
+    """A build with no chunks (or a source with no chunks) must not replace a live index."""
     manifest = ctx.registry.manifest(version)
     empty = [name for name, s in manifest.sources.items() if s.chunks == 0]
     passed = manifest.chunks > 0 and not empty
     detail = "ok" if passed else f"sources with no chunks: {empty or 'all'}"
-    return _record(
-        ctx,
-        version,
-        CheckOutcome(
-            NOT_EMPTY,
-            passed,
-            detail,
-            {"chunks": manifest.chunks, "empty_sources": ", ".join(empty)},
-        ),
-    )
+    meta = {"chunks": manifest.chunks, "empty_sources": ", ".join(empty) or "none"}
+    return _record(ctx, version, CheckOutcome(NOT_EMPTY, passed, detail, meta))
 
 
 def check_counts_agree(ctx: PipelineContext, version: str, store: VectorStore) -> CheckOutcome:
-    """Every chunk is in the vector index exactly once."""
+    """Every chunk is exactly once in each index: dense vectors, BM25 and the graph."""
     manifest = ctx.registry.manifest(version)
-    stored = store.count(manifest.collection)
-    per_source = sum(s.chunks for s in manifest.sources.values())
-    passed = stored == manifest.chunks == per_source
-    detail = (
-        "ok"
-        if passed
-        else f"chunks={manifest.chunks}, per-source sum={per_source}, vectors stored={stored}"
-    )
-    meta = {"chunks": manifest.chunks, "vectors": stored, "per_source_sum": per_source}
-    return _record(ctx, version, CheckOutcome(COUNTS_AGREE, passed, detail, meta))
+    counts = {
+        "chunks": manifest.chunks,
+        "per_source_sum": sum(s.chunks for s in manifest.sources.values()),
+        "dense_vectors": store.count(manifest.collection),
+        "bm25_points": store.count(manifest.bm25_collection),
+        "graph_chunk_nodes": manifest.graph_chunks,
+    }
+    passed = len(set(counts.values())) == 1
+    detail = "ok" if passed else ", ".join(f"{k}={v}" for k, v in counts.items())
+    return _record(ctx, version, CheckOutcome(COUNTS_AGREE, passed, detail, counts))
 
 
 def _record(ctx: PipelineContext, version: str, outcome: CheckOutcome) -> CheckOutcome:
-    ctx.registry.record_check(
-        version,
-        CheckRecord(
-            name=outcome.name, passed=outcome.passed, detail=outcome.detail, checked_at=utc_now()
-        ),
+    record = CheckRecord(
+        name=outcome.name, passed=outcome.passed, detail=outcome.detail, checked_at=utc_now()
     )
+    ctx.registry.record_check(version, record)
     return outcome

@@ -28,9 +28,9 @@ def publish(ctx: PipelineContext, version: str, store: VectorStore) -> PublishRe
         return PublishReport(pointer=current, changed=False, collected=[])
     manifest = registry.manifest(version)
     registry.ensure_publishable(version, BLOCKING_CHECKS)
-    store.point_alias(
-        alias_name(ctx.config.index.qdrant, ctx.config.pipeline.name), manifest.collection
-    )
+    alias = alias_name(ctx.config.index.qdrant, ctx.config.pipeline.name)
+    store.point_alias(alias, manifest.collection)
+    store.point_alias(f"{alias}_bm25", manifest.bm25_collection)
     pointer = registry.point_live(version)
     return PublishReport(pointer=pointer, changed=True, collected=collect_garbage(ctx, store))
 
@@ -40,7 +40,9 @@ def collect_garbage(ctx: PipelineContext, store: VectorStore) -> list[str]:
     registry = ctx.registry
     removed: list[str] = []
     for version in registry.collectable(ctx.config.index.retention):
-        store.drop_collection(registry.manifest(version).collection)
+        manifest = registry.manifest(version)
+        store.drop_collection(manifest.collection)
+        store.drop_collection(manifest.bm25_collection)
         registry.remove(version)
         removed.append(version)
     return removed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -17,7 +18,7 @@ class Fused:
 
 def fuse_rankings(
     rankings: Mapping[str, Sequence[str]],
-    weights: Mapping[str, float],
+    weights: Mapping[Any, float],
     k: int = 60,
     limit: int | None = None,
 ) -> list[Fused]:

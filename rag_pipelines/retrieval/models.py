@@ -1,46 +1,78 @@
-"""Search hits with their provenance."""
+"""Search requests and hits with their provenance."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+Mode = Literal["dense", "bm25", "graph", "hybrid"]
+LEGS: tuple[str, ...] = ("dense", "bm25", "graph")
 
-class Hit(BaseModel):
-    """A ranked chunk and where it came from."""
 
-    rank: int
-    score: float
-    chunk_id: str
-    text: str
+class Provenance(BaseModel):
+    """Where a hit comes from: chunk → document → source version → index and model version."""
+
     source: str
     document_id: str
+    document_key: str = Field(description="source/document_id: the id for GET /v1/documents.")
     document_uri: str
+    document_hash: str = ""
+    document_modified_at: str | None = None
     title: str
     section: list[str] = Field(default_factory=list)
     pages: list[int] = Field(default_factory=list)
+    chunk_id: str
     index_version: str
-    model: str
+    model_fingerprint: str
+
+
+class Hit(BaseModel):
+    """A ranked chunk."""
+
+    rank: int
+    score: float = Field(description="Rerank score if reranked, else fused or leg score.")
+    chunk_id: str
+    text: str
+    ranks: dict[str, int] = Field(default_factory=dict, description="1-based rank in each leg.")
+    rerank_score: float | None = None
+    provenance: Provenance
 
     @classmethod
     def from_payload(
-        cls, rank: int, score: float, payload: dict[str, Any], version: str, model: str
+        cls,
+        rank: int,
+        score: float,
+        payload: dict[str, Any],
+        version: str,
+        model: str,
+        ranks: dict[str, int] | None = None,
+        rerank_score: float | None = None,
     ) -> Hit:
         """A hit from a stored point payload."""
+        source = str(payload.get("source", ""))
+        document_id = str(payload.get("document_id", ""))
         return cls(
             rank=rank,
             score=score,
             chunk_id=str(payload["chunk_id"]),
             text=str(payload.get("text", "")),
-            source=str(payload.get("source", "")),
-            document_id=str(payload.get("document_id", "")),
-            document_uri=str(payload.get("document_uri", "")),
-            title=str(payload.get("title", "")),
-            section=list(payload.get("section") or []),
-            pages=list(payload.get("pages") or []),
-            index_version=version,
-            model=model,
+            ranks=ranks or {},
+            rerank_score=rerank_score,
+            provenance=Provenance(
+                source=source,
+                document_id=document_id,
+                document_key=f"{source}/{document_id}",
+                document_uri=str(payload.get("document_uri", "")),
+                document_hash=str(payload.get("document_hash", "")),
+                document_modified_at=payload.get("document_modified_at"),
+                title=str(payload.get("title", "")),
+                section=list(payload.get("section") or []),
+                pages=list(payload.get("pages") or []),
+                chunk_id=str(payload["chunk_id"]),
+                index_version=version,
+                model_fingerprint=model,
+            ),
         )
 
 
@@ -48,6 +80,9 @@ class SearchResponse(BaseModel):
     """Hits from exactly one index version."""
 
     query: str
+    mode: Mode
+    reranked: bool = False
     index_version: str
-    model: str
+    model_fingerprint: str
+    took_ms: float = 0.0
     hits: list[Hit]

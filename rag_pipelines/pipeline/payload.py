@@ -1,0 +1,36 @@
+"""The payload stored with every point: the chunk's text and its provenance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rag_pipelines.chunking.models import Chunk
+from rag_pipelines.config.models import SourceConfig
+
+
+def chunk_payload(
+    chunk: Chunk, source: SourceConfig, version: str, model_key: str
+) -> dict[str, Any]:
+    """Everything a hit needs to be shown and traced back, without another lookup."""
+    return {
+        "chunk_id": chunk.id,
+        "source": chunk.source,
+        "document_id": chunk.document_id,
+        "document_uri": chunk.document_uri,
+        "document_hash": chunk.document_hash,
+        "document_modified_at": chunk.document_modified_at,
+        "title": chunk.title,
+        "section": chunk.section,
+        "pages": chunk.pages,
+        "ordinal": chunk.ordinal,
+        "text": chunk.text,
+        "embed_text": chunk.embed_text,
+        "text_hash": chunk.text_hash,
+        "token_count": chunk.token_count,
+        "chunker": chunk.chunker,
+        "owner": source.owner,
+        "tags": list(source.tags),
+        "metadata": dict(source.metadata),
+        "index_version": version,
+        "model": model_key,
+    }

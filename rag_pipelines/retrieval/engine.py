@@ -1,0 +1,194 @@
+"""Answer queries from one index version: dense, BM25 and graph legs, fusion, reranking."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag_pipelines.config.models import Bm25Settings, FusionSettings, RerankSettings
+from rag_pipelines.index.bm25 import Bm25Model
+from rag_pipelines.index.bm25_tokenizer import Bm25Tokenizer
+from rag_pipelines.index.graph_build import chunk_node, phrase_node
+from rag_pipelines.index.graph_store import load_transition
+from rag_pipelines.index.graph_walk import GraphWalker
+from rag_pipelines.index.manifest import BuildManifest
+from rag_pipelines.index.phrases import candidate_phrases
+from rag_pipelines.index.vector_store import PayloadFilter, SparseVector, VectorHit, VectorStore
+from rag_pipelines.pipeline.indexes import BM25_MODEL, GRAPH
+from rag_pipelines.retrieval.filters import matches
+from rag_pipelines.retrieval.fusion import fuse_rankings
+from rag_pipelines.retrieval.models import Hit, Mode, SearchResponse
+from rag_pipelines.retrieval.rerank import CrossEncoderReranker
+
+Encoder = Callable[[str], np.ndarray]
+
+
+@dataclass
+class LegResult:
+    """One leg's ranking: chunk ids best first, with scores and payloads where known."""
+
+    ids: list[str]
+    scores: dict[str, float] = field(default_factory=dict)
+    payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_hits(cls, hits: list[VectorHit]) -> LegResult:
+        """A leg result from store hits."""
+        return cls(
+            ids=[h.chunk_id for h in hits],
+            scores={h.chunk_id: h.score for h in hits},
+            payloads={h.chunk_id: h.payload for h in hits},
+        )
+
+
+class VersionIndex:
+    """Read-only view of one complete version; safe to share between threads."""
+
+    def __init__(
+        self,
+        manifest: BuildManifest,
+        build_dir: Path,
+        store: VectorStore,
+        encode: Encoder,
+        reranker: CrossEncoderReranker | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.version = manifest.version
+        self.store = store
+        self.encode = encode
+        self.reranker = reranker
+        self.fusion = FusionSettings.model_validate(manifest.retrieval.get("fusion", {}))
+        self.rerank_settings = RerankSettings.model_validate(manifest.retrieval.get("rerank", {}))
+        graph_settings = manifest.settings.get("graph", {})
+        self.seed_hits = int(graph_settings.get("seed_hits", 5))
+        self.walk_steps = int(graph_settings.get("walk_steps", 3))
+        self.restart = float(graph_settings.get("restart", 0.3))
+        self.max_phrase_words = int(graph_settings.get("max_phrase_words", 3))
+        self.bm25, tokenizer_settings = Bm25Model.load(build_dir / BM25_MODEL)
+        self.tokenize = Bm25Tokenizer(Bm25Settings.model_validate(tokenizer_settings))
+        nodes, transition = load_transition(build_dir / GRAPH)
+        self.walker = GraphWalker(nodes, transition)
+
+    # -- legs -------------------------------------------------------------------------------
+    def dense(self, vector: np.ndarray, limit: int, flt: PayloadFilter | None) -> LegResult:
+        """Nearest chunks by embedding."""
+        return LegResult.from_hits(self.store.search(self.manifest.collection, vector, limit, flt))
+
+    def keyword(self, query: str, limit: int, flt: PayloadFilter | None) -> LegResult:
+        """Chunks by BM25."""
+        indices, values = self.bm25.query_vector(self.tokenize(query))
+        hits = self.store.search_sparse(
+            self.manifest.bm25_collection, SparseVector(indices, values), limit, flt
+        )
+        return LegResult.from_hits(hits)
+
+    def graph(
+        self,
+        query: str,
+        limit: int,
+        flt: PayloadFilter | None,
+        seeds_from: list[LegResult],
+    ) -> LegResult:
+        """Chunks by a walk from the query's key phrases and the other legs' top hits."""
+        seeds: dict[str, float] = {}
+        for phrase in set(candidate_phrases(query, self.max_phrase_words)):
+            node = phrase_node(phrase)
+            if node in self.walker.index:
+                seeds[node] = 1.0 + phrase.count(" ")
+        for leg in seeds_from:
+            for rank, chunk_id in enumerate(leg.ids[: self.seed_hits], start=1):
+                node = chunk_node(chunk_id)
+                seeds[node] = seeds.get(node, 0.0) + 1.0 / rank
+        scores = self.walker.walk(seeds, self.walk_steps, self.restart)
+        ranked = sorted(scores, key=lambda c: (-scores[c], c))[: limit * 3]
+        payloads = self.store.retrieve(self.manifest.collection, ranked)
+        kept = [c for c in ranked if c in payloads and matches(payloads[c], flt)][:limit]
+        return LegResult(ids=kept, scores={c: scores[c] for c in kept}, payloads=payloads)
+
+    # -- search -----------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        top_k: int = 10,
+        mode: Mode = "hybrid",
+        rerank: bool | None = None,
+        flt: PayloadFilter | None = None,
+    ) -> SearchResponse:
+        """Hits of one mode, optionally reranked; every hit from this version."""
+        started = time.perf_counter()
+        do_rerank = self.rerank_settings.enabled if rerank is None else rerank
+        if do_rerank and self.reranker is None:
+            do_rerank = False
+        depth = max(top_k, self.rerank_settings.top_n if do_rerank else 0)
+        limit = max(depth, self.fusion.candidates if mode == "hybrid" else depth)
+        legs: dict[str, LegResult] = {}
+        if mode in ("dense", "hybrid") or (mode == "graph" and self.seed_hits):
+            legs["dense"] = self.dense(self.encode(query), limit, flt)
+        if mode in ("bm25", "hybrid") or (mode == "graph" and self.seed_hits):
+            legs["bm25"] = self.keyword(query, limit, flt)
+        if mode in ("graph", "hybrid"):
+            legs["graph"] = self.graph(
+                query, limit, flt, [legs[k] for k in ("dense", "bm25") if k in legs]
+            )
+
+        payloads: dict[str, dict[str, Any]] = {}
+        for leg in legs.values():
+            payloads.update(leg.payloads)
+        if mode == "hybrid":
+            fused = fuse_rankings(
+                {name: leg.ids for name, leg in legs.items()},
+                self.fusion.weights,
+                self.fusion.k,
+                depth,
+            )
+            ordered = [(f.id, f.score, f.ranks) for f in fused]
+        else:
+            leg = legs[mode]
+            ranks_by_id = {
+                cid: {name: r.ids.index(cid) + 1 for name, r in legs.items() if cid in r.scores}
+                for cid in leg.ids[:depth]
+            }
+            ordered = [(cid, leg.scores[cid], ranks_by_id[cid]) for cid in leg.ids[:depth]]
+
+        rerank_scores: dict[str, float] = {}
+        if do_rerank and ordered and self.reranker is not None:
+            head = ordered[: self.rerank_settings.top_n]
+            passages = [
+                str(payloads[cid].get("embed_text") or payloads[cid].get("text", ""))
+                for cid, _, _ in head
+            ]
+            result = self.reranker.rerank(query, passages, self.rerank_settings.budget_ms)
+            rerank_scores = {head[i][0]: s for i, s in result.scores.items()}
+            ordered = [head[i] for i in result.order] + ordered[len(head) :]
+
+        hits = [
+            Hit.from_payload(
+                rank,
+                rerank_scores.get(cid, score),
+                payloads[cid],
+                self.version,
+                self.manifest.model.key,
+                ranks,
+                rerank_scores.get(cid),
+            )
+            for rank, (cid, score, ranks) in enumerate(ordered[:top_k], start=1)
+        ]
+        return SearchResponse(
+            query=query,
+            mode=mode,
+            reranked=bool(rerank_scores),
+            index_version=self.version,
+            model_fingerprint=self.manifest.model.key,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            hits=hits,
+        )
+
+    def close(self) -> None:
+        """Release this version's open collections."""
+        self.store.release(self.manifest.collection)
+        self.store.release(self.manifest.bm25_collection)

@@ -1,0 +1,19 @@
+"""Payload filters applied in Python (for graph results, which do not come from Qdrant)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rag_pipelines.index.vector_store import PayloadFilter
+
+
+def matches(payload: dict[str, Any], flt: PayloadFilter | None) -> bool:
+    """The same semantics as the Qdrant filters: any source, any tag, all metadata equal."""
+    if flt is None or flt.empty:
+        return True
+    if flt.sources and payload.get("source") not in flt.sources:
+        return False
+    if flt.tags and not set(payload.get("tags") or ()) & set(flt.tags):
+        return False
+    metadata = payload.get("metadata") or {}
+    return all(key in metadata and metadata[key] == value for key, value in flt.metadata.items())
