@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.console import Console
@@ -17,6 +18,7 @@ from rag_pipelines.config.loader import DEFAULT_SOURCES, SOURCES_ENV
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.errors import ConfigError, RagPipelinesError
 from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.retrieval.models import Mode
 
 app = typer.Typer(
     help="Declarative RAG data pipelines on Dagster.", no_args_is_help=True, add_completion=False
@@ -130,13 +132,8 @@ def search(
     live = LiveIndex(PipelineContext(config))
     try:
         with live.acquire() as index:
-            response = index.search(
-                query,
-                top_k,
-                chosen,
-                rerank,
-                PayloadFilter(sources=tuple(source or ())),  # type: ignore[arg-type]
-            )
+            flt = PayloadFilter(sources=tuple(source or ()))
+            response = index.search(query, top_k, cast(Mode, chosen), rerank, flt)
     finally:
         live.stop()
     how = response.mode + (" + rerank" if response.reranked else "")
@@ -156,6 +153,32 @@ def search(
             highlight=False,
         )
         console.print(f"   {_snippet(hit.text)}", markup=False, highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the published index over HTTP (OpenAPI at /docs)."""
+    import uvicorn
+
+    from rag_pipelines.service.app import create_app
+
+    config = _load()
+    if workers == 1:
+        uvicorn.run(create_app(PipelineContext(config)), host=host, port=port, log_level="info")
+        return
+    os.environ[SOURCES_ENV] = str(State.config_path.resolve())
+    uvicorn.run(
+        "rag_pipelines.service.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 @app.command()

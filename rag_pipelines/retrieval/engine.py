@@ -20,8 +20,10 @@ from rag_pipelines.index.manifest import BuildManifest
 from rag_pipelines.index.phrases import candidate_phrases
 from rag_pipelines.index.vector_store import PayloadFilter, SparseVector, VectorHit, VectorStore
 from rag_pipelines.pipeline.indexes import BM25_MODEL, GRAPH
+from rag_pipelines.pipeline.snapshot import CHUNKS, DOCUMENTS
 from rag_pipelines.retrieval.filters import matches
 from rag_pipelines.retrieval.fusion import fuse_rankings
+from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import Hit, Mode, SearchResponse
 from rag_pipelines.retrieval.rerank import CrossEncoderReranker
 
@@ -73,6 +75,7 @@ class VersionIndex:
         self.tokenize = Bm25Tokenizer(Bm25Settings.model_validate(tokenizer_settings))
         nodes, transition = load_transition(build_dir / GRAPH)
         self.walker = GraphWalker(nodes, transition)
+        self.lookup = SnapshotLookup(build_dir / DOCUMENTS, build_dir / CHUNKS)
 
     # -- legs -------------------------------------------------------------------------------
     def dense(self, vector: np.ndarray, limit: int, flt: PayloadFilter | None) -> LegResult:

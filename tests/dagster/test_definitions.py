@@ -19,7 +19,17 @@ def test_definitions_have_every_asset_check_and_job() -> None:
     defs = build_definitions(load_sources_file(REPO / "sources.yaml"))
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"documents", "chunks", "embeddings", "vector_index", "published_index"}
+    assert keys == {
+        "documents",
+        "chunks",
+        "embeddings",
+        "corpus_snapshot",
+        "vector_index",
+        "bm25_index",
+        "graph_index",
+        "candidate_index",
+        "published_index",
+    }
     checks = {k.name for k in graph.asset_check_keys}
     assert checks == {"index_not_empty", "index_counts_agree"}
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"ingest_source", "build_and_publish"}

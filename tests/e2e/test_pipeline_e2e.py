@@ -12,7 +12,8 @@ from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.index.vector_store import PayloadFilter
 from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.retrieval.searcher import Searcher
+from rag_pipelines.retrieval.live import LiveIndex
+from rag_pipelines.retrieval.models import Mode, SearchResponse
 from tests.dagster.runs import materialize_pipeline, metadata_of
 from tests.scifact import judged_slice
 
@@ -53,6 +54,22 @@ def write_config(tmp: Path, scifact: Path, ids: list[str]) -> SourcesFile:
     return load_sources_file(path)
 
 
+def search(
+    built: dict[str, object],
+    query: str,
+    k: int,
+    mode: Mode = "dense",
+    sources: tuple[str, ...] = (),
+) -> SearchResponse:
+    """One query against the published version."""
+    live = LiveIndex(PipelineContext(built["config"]))  # type: ignore[arg-type]
+    try:
+        with live.acquire() as index:
+            return index.search(query, k, mode, False, PayloadFilter(sources=sources))
+    finally:
+        live.stop()
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, scifact_dir: Path) -> dict[str, object]:
     """The pipeline materialized once for the whole module."""
@@ -78,48 +95,41 @@ def test_every_run_succeeds_and_records_metadata(built: dict[str, object]) -> No
     embedded = metadata_of(scifact_run, "embeddings")
     assert str(embedded["model_fingerprint"]).startswith("all-MiniLM-L6-v2@sha256:")
     assert embedded["embedded"] == embedded["chunks"] > SLICE
-    index = metadata_of(results[-1], "vector_index")  # type: ignore[index]
-    assert index["chunks"] == index["vectors"]
-    published = metadata_of(results[-1], "published_index")  # type: ignore[index]
-    assert published["index_version"] == index["index_version"]
+    last = results[-1]  # type: ignore[index]
+    candidate = metadata_of(last, "candidate_index")
+    assert candidate["chunks"] == candidate["dense_vectors"] == candidate["bm25_points"]
+    assert candidate["chunks"] == candidate["graph_chunk_nodes"]
+    published = metadata_of(last, "published_index")
+    assert published["index_version"] == candidate["index_version"]
 
 
-def test_scifact_answers_rank_in_the_top_10(built: dict[str, object]) -> None:
-    searcher = Searcher(PipelineContext(built["config"]))  # type: ignore[arg-type]
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_scifact_answers_rank_in_the_top_10(built: dict[str, object], mode: Mode) -> None:
     queries: dict[str, str] = built["queries"]  # type: ignore[assignment]
     relevant: dict[str, set[str]] = built["relevant"]  # type: ignore[assignment]
     hits = 0
     for query_id, text in queries.items():
-        response = searcher.search(text, 10, PayloadFilter(sources=("scifact",)))
-        if {h.document_id for h in response.hits} & relevant[query_id]:
+        response = search(built, text, 10, mode, ("scifact",))
+        if {h.provenance.document_id for h in response.hits} & relevant[query_id]:
             hits += 1
-    searcher.close()
-    print(f"scifact hit@10: {hits}/{len(queries)}")
-    assert hits >= MIN_HITS_AT_10, (
-        f"{hits}/{len(queries)} queries found their document in the top 10"
-    )
+    print(f"scifact hit@10 ({mode}): {hits}/{len(queries)}")
+    assert hits >= MIN_HITS_AT_10, f"{hits}/{len(queries)} found their document in the top 10"
 
 
 def test_example_corpus_answers_with_provenance(built: dict[str, object]) -> None:
-    searcher = Searcher(PipelineContext(built["config"]))  # type: ignore[arg-type]
-    response = searcher.search("How many days per week can I work remotely?", 5)
-    searcher.close()
+    response = search(built, "How many days per week can I work remotely?", 5, "hybrid")
     top = response.hits[0]
     assert "3 days" in top.text
-    assert top.source in {"policies", "handbook"}
-    assert top.document_uri.startswith("file://")
-    assert top.index_version == response.index_version
-    assert top.model.startswith("all-MiniLM-L6-v2@")
+    assert top.provenance.source in {"policies", "handbook"}
+    assert top.provenance.document_uri.startswith("file://")
+    assert top.provenance.index_version == response.index_version
+    assert top.provenance.model_fingerprint.startswith("all-MiniLM-L6-v2@")
 
 
 def test_pdf_hits_carry_page_numbers(built: dict[str, object]) -> None:
-    searcher = Searcher(PipelineContext(built["config"]))  # type: ignore[arg-type]
-    response = searcher.search(
-        "hotel price cap per night", 10, PayloadFilter(sources=("policies",))
-    )
-    searcher.close()
-    pdf_hits = [h for h in response.hits if h.document_id.endswith(".pdf")]
-    assert pdf_hits and all(h.pages for h in pdf_hits)
+    response = search(built, "hotel price cap per night", 10, "dense", ("policies",))
+    pdf_hits = [h for h in response.hits if h.provenance.document_id.endswith(".pdf")]
+    assert pdf_hits and all(h.provenance.pages for h in pdf_hits)
 
 
 def test_rerun_with_no_changes_embeds_nothing_and_reuses_the_version(
@@ -130,9 +140,8 @@ def test_rerun_with_no_changes_embeds_nothing_and_reuses_the_version(
     results = materialize_pipeline(config, built["instance"])  # type: ignore[arg-type]
     for run in results[:-1]:
         assert metadata_of(run, "embeddings")["embedded"] == 0
-        assert (
-            metadata_of(run, "documents")["unchanged"] == metadata_of(run, "documents")["documents"]
-        )
-    index = metadata_of(results[-1], "vector_index")
-    assert index["reused_unchanged_version"] is True
+        documents = metadata_of(run, "documents")
+        assert documents["unchanged"] == documents["documents"]
+    snapshot = metadata_of(results[-1], "corpus_snapshot")
+    assert snapshot["reused_unchanged_version"] is True
     assert metadata_of(results[-1], "published_index")["switched"] is False

@@ -1,0 +1,1 @@
+"""The published index service (FastAPI)."""

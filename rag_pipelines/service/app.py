@@ -1,0 +1,191 @@
+"""The HTTP service over the published index: search, documents, manifest, health, metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag_pipelines import __version__
+from rag_pipelines.config import default_sources_path, load_sources_file
+from rag_pipelines.errors import IndexNotFoundError, RagPipelinesError
+from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.retrieval.live import LiveIndex
+from rag_pipelines.retrieval.models import SearchResponse
+from rag_pipelines.service.metrics import ServiceMetrics
+from rag_pipelines.service.schemas import (
+    ChunkRef,
+    DocumentResponse,
+    ErrorResponse,
+    IndexResponse,
+    SearchRequest,
+)
+
+log = logging.getLogger(__name__)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorResponse, "description": "Invalid request"},
+    503: {"model": ErrorResponse, "description": "No index published yet"},
+}
+
+
+def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: float = 1.0) -> FastAPI:
+    """The service for one pipeline; `live` follows its published version."""
+    live = live or LiveIndex(ctx)
+    metrics = ServiceMetrics()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            live.refresh()
+        except IndexNotFoundError:
+            log.warning("no index published yet; /readyz stays 503 until one is")
+        live.start(poll_s)
+        yield
+        live.stop()
+
+    app = FastAPI(
+        title="rag-pipelines index service",
+        version=__version__,
+        description="Hybrid retrieval (dense, BM25, graph; RRF; cross-encoder) over the "
+        "published, quality-gated index version, with provenance on every hit.",
+        lifespan=lifespan,
+    )
+    app.state.live = live
+    app.state.metrics = metrics
+
+    @app.middleware("http")
+    async def count_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.requests.labels(
+            route=path, method=request.method, status=response.status_code
+        ).inc()
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        message = "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details)
+        return _error(422, "invalid_request", message, details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, "http_error", str(exc.detail))
+
+    @app.exception_handler(IndexNotFoundError)
+    async def no_index(_: Request, exc: IndexNotFoundError) -> JSONResponse:
+        return _error(503, "no_index", str(exc))
+
+    @app.exception_handler(RagPipelinesError)
+    async def user_error(_: Request, exc: RagPipelinesError) -> JSONResponse:
+        return _error(400, "bad_request", str(exc))
+
+    @app.exception_handler(Exception)
+    async def internal_error(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return _error(500, "internal_error", "internal error; see the service log")
+
+    @app.post("/v1/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
+    def search(body: SearchRequest) -> SearchResponse:
+        """Ranked chunks with per-leg ranks and provenance, all from one index version."""
+        mode = body.mode or ctx.config.retrieval.default_mode
+        started = time.perf_counter()
+        with live.acquire() as index:
+            response = index.search(
+                body.query, body.top_k, mode, body.rerank, body.filters.to_payload_filter()
+            )
+        metrics.search_latency.labels(mode=mode, reranked=str(response.reranked).lower()).observe(
+            time.perf_counter() - started
+        )
+        metrics.serving(response.index_version)
+        return response
+
+    @app.get(
+        "/v1/documents/{source}/{document_id:path}",
+        response_model=DocumentResponse,
+        responses={404: {"model": ErrorResponse}, **ERRORS},
+        tags=["documents"],
+    )
+    def document(source: str, document_id: str) -> DocumentResponse | JSONResponse:
+        """A document of the published version with its sections and chunk ids."""
+        key = f"{source}/{document_id}"
+        with live.acquire() as index:
+            found = index.lookup.document(key)
+            if found is None:
+                return _error(404, "not_found", f"no document {key!r} in version {index.version}")
+            chunks = [ChunkRef(**c) for c in index.lookup.chunks_of(key)]
+            return DocumentResponse(
+                document_key=key,
+                source=found.source,
+                document_id=found.id,
+                title=found.title,
+                uri=found.uri,
+                content_hash=found.content_hash,
+                modified_at=found.modified_at,
+                element_types=found.element_types,
+                pages=found.pages,
+                links=found.links,
+                sections=[s.model_dump(include={"path", "text"}) for s in found.sections],
+                chunks=chunks,
+                index_version=index.version,
+            )
+
+    @app.get("/v1/index", response_model=IndexResponse, responses=ERRORS, tags=["index"])
+    def index_manifest() -> IndexResponse:
+        """The published version: its manifest (counts, model, settings) and when it went live."""
+        pointer = ctx.registry.live()
+        if pointer is None:
+            raise IndexNotFoundError("no index is published yet")
+        manifest = ctx.registry.manifest(pointer.version)
+        return IndexResponse(
+            version=pointer.version,
+            published_at=pointer.published_at,
+            previous=pointer.previous,
+            manifest=manifest.model_dump(mode="json"),
+        )
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"], responses={503: {"model": ErrorResponse}})
+    def readyz() -> Any:
+        """A published version is loaded and can answer queries."""
+        if live.version is None:
+            return _error(503, "not_ready", "no index version loaded yet")
+        return {"status": "ready", "index_version": live.version}
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    def prometheus() -> Response:
+        """Prometheus text format: request counts, search latency histograms per mode."""
+        metrics.serving(live.version)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _error(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> JSONResponse:
+    body = ErrorResponse(error=code, message=message, details=details or [])
+    return JSONResponse(status_code=status, content=body.model_dump())
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` with several workers: reads $RAG_SOURCES."""
+    return create_app(PipelineContext(load_sources_file(default_sources_path())))

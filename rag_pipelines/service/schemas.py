@@ -1,0 +1,90 @@
+"""Request and response bodies of the HTTP API (shared with the Python client)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rag_pipelines.index.vector_store import PayloadFilter
+from rag_pipelines.retrieval.models import Mode
+
+MAX_QUERY_CHARS = 2000
+
+
+class Filters(BaseModel):
+    """Restrict results: any of these sources, any of these tags, all of these metadata values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    metadata: dict[str, str | int | bool] = Field(default_factory=dict, max_length=20)
+
+    def to_payload_filter(self) -> PayloadFilter:
+        """The store-level filter."""
+        return PayloadFilter(tuple(self.sources), tuple(self.tags), dict(self.metadata))
+
+
+class SearchRequest(BaseModel):
+    """POST /v1/search."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    top_k: int = Field(10, ge=1, le=100)
+    mode: Mode | None = Field(None, description="Default: retrieval.default_mode of the pipeline.")
+    rerank: bool | None = Field(None, description="Default: retrieval.rerank.enabled.")
+    filters: Filters = Field(default_factory=Filters)
+
+    @field_validator("query")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("query must contain more than whitespace")
+        return value
+
+
+class ChunkRef(BaseModel):
+    """A chunk of a document, without its text."""
+
+    chunk_id: str
+    ordinal: int
+    section: list[str]
+    pages: list[int]
+    token_count: int
+
+
+class DocumentResponse(BaseModel):
+    """GET /v1/documents/{source}/{document_id}: a document of the published version."""
+
+    document_key: str
+    source: str
+    document_id: str
+    title: str
+    uri: str
+    content_hash: str
+    modified_at: str | None
+    element_types: list[str]
+    pages: list[int]
+    links: list[str]
+    sections: list[dict[str, Any]]
+    chunks: list[ChunkRef]
+    index_version: str
+
+
+class IndexResponse(BaseModel):
+    """GET /v1/index: the published version's manifest and pointer."""
+
+    version: str
+    published_at: str
+    previous: str | None
+    manifest: dict[str, Any]
+
+
+class ErrorResponse(BaseModel):
+    """Every error: a code, a message for humans, and field details for 422s."""
+
+    error: str
+    message: str
+    details: list[dict[str, Any]] = Field(default_factory=list)
