@@ -20,6 +20,7 @@ CORPUS_WIDE = [
     "bm25_index",
     "graph_index",
     "candidate_index",
+    "reranker",
     "published_index",
 ]
 

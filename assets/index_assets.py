@@ -16,7 +16,9 @@ from rag_pipelines.pipeline.indexes import (
     build_vector_index,
 )
 from rag_pipelines.pipeline.publish import publish
+from rag_pipelines.pipeline.reranker import prepare_reranker
 from rag_pipelines.pipeline.snapshot import snapshot_corpus
+from rag_pipelines.retrieval.open import open_version
 
 
 def _part_metadata(part: PartRecord, version: str) -> dict[str, Any]:
@@ -124,7 +126,37 @@ def build_index_assets(
             passed=outcome.passed, description=outcome.detail, metadata=outcome.metadata
         )
 
-    @dg.asset(group_name="published", kinds={"qdrant"})
+    @dg.asset(group_name="reranking", kinds={"pytorch"})
+    def reranker(
+        context: dg.AssetExecutionContext, candidate_index: str, vector_store: VectorStoreResource
+    ) -> dg.MaterializeResult:
+        """Cross-encoder this version reranks with: configured, trained on judged pairs, or none."""
+        store = vector_store.get()
+        record = prepare_reranker(
+            ctx,
+            candidate_index,
+            lambda: open_version(ctx, candidate_index, store),
+            lambda stage, done, total: (
+                context.log.info(f"{stage}: {done}/{total}")
+                if done == total or done % 50 == 0
+                else None
+            ),
+        )
+        context.log.info(record.note)
+        return dg.MaterializeResult(
+            metadata={
+                "index_version": candidate_index,
+                "status": record.status,
+                "model_path": record.model_path or "",
+                "rerank_by_default": record.enabled_by_default,
+                "holdout": dg.MetadataValue.json(record.holdout),
+                "training": dg.MetadataValue.json(record.training),
+                "note": record.note,
+                "seconds": seconds(record.seconds),
+            }
+        )
+
+    @dg.asset(group_name="published", deps=[reranker], kinds={"qdrant"})
     def published_index(
         candidate_index: str, vector_store: VectorStoreResource
     ) -> dg.MaterializeResult:
@@ -141,6 +173,7 @@ def build_index_assets(
         )
 
     assets = [
+        reranker,
         corpus_snapshot,
         vector_index,
         bm25_index,

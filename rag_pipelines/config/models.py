@@ -211,7 +211,11 @@ class FusionSettings(StrictModel):
 class RerankSettings(StrictModel):
     """Cross-encoder reranking of the fused top-N."""
 
-    enabled: bool = Field(False, description="Rerank by default when a request does not say.")
+    enabled: bool | None = Field(
+        None,
+        description="Rerank when a request does not say; null = only if the reranker beat "
+        "hybrid retrieval on the held-back queries.",
+    )
     model: str | None = Field(
         None, description="HF id or local folder; null = the model the reranker asset trains."
     )
@@ -226,11 +230,14 @@ class RerankTrainSettings(StrictModel):
 
     queries: Path
     qrels: Path
+    source: str | None = Field(None, description="The source whose document ids the qrels use.")
+    max_queries: int | None = Field(None, ge=1, description="Train on at most N queries.")
     holdout_fraction: float = Field(0.3, gt=0, lt=1)
     negatives_per_query: int = Field(7, ge=1, le=50)
     epochs: int = Field(2, ge=1, le=20)
     batch_size: int = Field(16, ge=1, le=256)
     max_length: int = Field(256, ge=32, le=512)
+    learning_rate: float = Field(3e-5, gt=0, lt=1)
     seed: int = 13
 
     @field_validator("queries", "qrels")

@@ -58,12 +58,14 @@ class VersionIndex:
         store: VectorStore,
         encode: Encoder,
         reranker: CrossEncoderReranker | None = None,
+        rerank_default: bool = False,
     ) -> None:
         self.manifest = manifest
         self.version = manifest.version
         self.store = store
         self.encode = encode
         self.reranker = reranker
+        self.rerank_default = rerank_default
         self.fusion = FusionSettings.model_validate(manifest.retrieval.get("fusion", {}))
         self.rerank_settings = RerankSettings.model_validate(manifest.retrieval.get("rerank", {}))
         graph_settings = manifest.settings.get("graph", {})
@@ -124,7 +126,7 @@ class VersionIndex:
     ) -> SearchResponse:
         """Hits of one mode, optionally reranked; every hit from this version."""
         started = time.perf_counter()
-        do_rerank = self.rerank_settings.enabled if rerank is None else rerank
+        do_rerank = self.rerank_default if rerank is None else rerank
         if do_rerank and self.reranker is None:
             do_rerank = False
         depth = max(top_k, self.rerank_settings.top_n if do_rerank else 0)
@@ -190,6 +192,11 @@ class VersionIndex:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=hits,
         )
+
+    def passage(self, chunk_id: str) -> str | None:
+        """What the reranker reads for a chunk: its context header and text."""
+        chunk = self.lookup.chunk(chunk_id)
+        return chunk.embed_text if chunk is not None else None
 
     def close(self) -> None:
         """Release this version's open collections."""

@@ -13,8 +13,7 @@ from rag_pipelines.index.stores import open_vector_store
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.retrieval.engine import VersionIndex
-from rag_pipelines.retrieval.model_cache import model_for
-from rag_pipelines.retrieval.rerank import CrossEncoderReranker
+from rag_pipelines.retrieval.open import open_version
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,6 @@ class LiveIndex:
         self._load_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._rerankers: dict[str, CrossEncoderReranker] = {}
 
     @property
     def store(self) -> VectorStore:
@@ -131,28 +129,7 @@ class LiveIndex:
             self._store.close()
 
     def _load(self, version: str) -> VersionIndex:
-        registry = self.ctx.registry
-        manifest = registry.manifest(version)
-        model = model_for(self.ctx.config.embedding, manifest.model_ref, manifest.model)
-        return VersionIndex(
-            manifest,
-            registry.build_path(version),
-            self.store,
-            lambda text: model.encode([text])[0],
-            self._reranker(manifest.retrieval.get("rerank", {}).get("model")),
-        )
-
-    def _reranker(self, path: str | None) -> CrossEncoderReranker | None:
-        if not path:
-            return None
-        if path not in self._rerankers:
-            device = (
-                "cpu"
-                if self.ctx.config.embedding.device == "auto"
-                else self.ctx.config.embedding.device
-            )
-            self._rerankers[path] = CrossEncoderReranker(path, device=device)
-        return self._rerankers[path]
+        return open_version(self.ctx, version, self.store)
 
     @staticmethod
     def _close(handle: _Handle) -> None:

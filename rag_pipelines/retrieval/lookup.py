@@ -59,6 +59,11 @@ class SnapshotLookup:
         self._index()
         return sorted(self._chunks_by_doc.get(key, []), key=lambda c: c["ordinal"])
 
+    def keys_for(self, document_id: str) -> list[str]:
+        """Document keys (source/id) of a document id, in any source."""
+        self._index()
+        return [k for k in self._chunks_by_doc if k.split("/", 1)[1] == document_id]
+
     def chunk(self, chunk_id: str) -> Chunk | None:
         """A chunk by id."""
         self._index()

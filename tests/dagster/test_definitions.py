@@ -28,6 +28,7 @@ def test_definitions_have_every_asset_check_and_job() -> None:
         "bm25_index",
         "graph_index",
         "candidate_index",
+        "reranker",
         "published_index",
     }
     checks = {k.name for k in graph.asset_check_keys}

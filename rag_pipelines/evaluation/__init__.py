@@ -1,0 +1,1 @@
+"""Evaluation: golden sets (BEIR queries + qrels), runs per mode, metrics via ranx."""
