@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from rag_pipelines.retrieval.models import Mode, SearchResponse
-from rag_pipelines.service.schemas import DocumentResponse, Filters, IndexResponse, SearchRequest
+from rag_pipelines.service.schemas import DocumentResponse, IndexResponse
 
 
 class ServiceError(RuntimeError):
@@ -47,21 +48,22 @@ class RagClient:
         tags: list[str] | None = None,
         metadata: dict[str, str | int | bool] | None = None,
     ) -> SearchResponse:
-        """Search the published index."""
-        request = SearchRequest(
-            query=query,
-            top_k=top_k,
-            mode=mode,
-            rerank=rerank,
-            filters=Filters(sources=sources or [], tags=tags or [], metadata=metadata or {}),
-        )
-        body = self._call("POST", "/v1/search", json=request.model_dump(exclude_none=True))
-        return SearchResponse.model_validate(body)
+        """Search the published index; an invalid request is the service's 422 (ServiceError)."""
+        # The service validates (one source of truth for limits): a pydantic error raised here
+        # would bypass ServiceError and reject what a newer service accepts.
+        request: dict[str, Any] = {"query": query, "top_k": top_k, "mode": mode, "rerank": rerank}
+        request["filters"] = {
+            "sources": sources or [],
+            "tags": tags or [],
+            "metadata": metadata or {},
+        }
+        body = {k: v for k, v in request.items() if v is not None}
+        return SearchResponse.model_validate(self._call("POST", "/v1/search", json=body))
 
     def document(self, source: str, document_id: str) -> DocumentResponse:
         """A document of the published version."""
         return DocumentResponse.model_validate(
-            self._call("GET", f"/v1/documents/{source}/{document_id}")
+            self._call("GET", f"/v1/documents/{quote(source, safe='')}/{quote(document_id)}")
         )
 
     def index(self) -> IndexResponse:

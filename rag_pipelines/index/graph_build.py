@@ -6,6 +6,7 @@ import posixpath
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from itertools import combinations, pairwise
+from urllib.parse import unquote
 
 import networkx as nx
 
@@ -79,8 +80,13 @@ def build_graph(
                 kind="adjacent",
                 weight=WEIGHTS["adjacent"],
             )
+    known: dict[str, set[str]] = defaultdict(set)  # once, not per linking document: O(n)
+    for source, document_id in by_doc:
+        known[source].add(document_id)
     for (source, document_id), targets in links.items():
-        for target in resolve_links(document_id, targets, {d for s, d in by_doc if s == source}):
+        if (source, document_id) not in by_doc:
+            continue  # a document without chunks has no node; links into one are dropped too
+        for target in resolve_links(document_id, targets, known[source]):
             if target != document_id:
                 graph.add_edge(
                     doc_node(source, document_id),
@@ -99,6 +105,7 @@ def resolve_links(document_id: str, hrefs: Iterable[str], known: set[str]) -> li
         target = href.split("#", 1)[0].split("?", 1)[0].strip()
         if not target or "://" in target or target.startswith(("mailto:", "/")):
             continue
+        target = unquote(target)  # hrefs percent-encode what document ids keep: "my%20notes.md"
         resolved = posixpath.normpath(posixpath.join(base, target))
         if resolved in known and resolved not in found:
             found.append(resolved)

@@ -16,4 +16,8 @@ def matches(payload: dict[str, Any], flt: PayloadFilter | None) -> bool:
     if flt.tags and not set(payload.get("tags") or ()) & set(flt.tags):
         return False
     metadata = payload.get("metadata") or {}
-    return all(key in metadata and metadata[key] == value for key, value in flt.metadata.items())
+    # Qdrant matches typed values: True is not 1 and 1 is not 1.0, though Python says they are.
+    return all(
+        key in metadata and type(metadata[key]) is type(value) and metadata[key] == value
+        for key, value in flt.metadata.items()
+    )

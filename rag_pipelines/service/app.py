@@ -75,11 +75,8 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
-            for e in exc.errors()
-        ]
-        message = "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details)
+        details = [_invalid_field(e) for e in exc.errors()]
+        message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
         return _error(422, "invalid_request", message, details)
 
     @app.exception_handler(StarletteHTTPException)
@@ -184,6 +181,16 @@ def _error(
 ) -> JSONResponse:
     body = ErrorResponse(error=code, message=message, details=details or [])
     return JSONResponse(status_code=status, content=body.model_dump())
+
+
+def _invalid_field(error: dict[str, Any]) -> dict[str, str]:
+    """One validation error as {field, message}; bad JSON names the body, not an offset."""
+    if error.get("type") == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", "syntax error")
+        position = error["loc"][-1]
+        return {"field": "body", "message": f"invalid JSON at character {position}: {reason}"}
+    field = ".".join(str(p) for p in error["loc"] if p != "body")
+    return {"field": field or "body", "message": error["msg"]}
 
 
 def app_from_env() -> FastAPI:
