@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets.automation import build_automation
 from assets.index_assets import build_index_assets
 from assets.resources import EmbeddingModelResource, VectorStoreResource
 from assets.source_assets import build_source_assets
@@ -64,10 +65,13 @@ def build_definitions(config: SourcesFile) -> dg.Definitions:
         selection=dg.AssetSelection.assets(*CORPUS_WIDE),
         description="Build a new index version from all sources, check it, publish it.",
     )
+    sensors, schedules = build_automation(PipelineContext(config), ingest_job, publish_job)
     return dg.Definitions(
         assets=parts.assets,
         asset_checks=parts.checks,
         jobs=[ingest_job, publish_job],
+        sensors=sensors,
+        schedules=schedules,
         resources=parts.resources,
         # One process per run: the model loads once and the Edge shard is opened once.
         executor=dg.in_process_executor,

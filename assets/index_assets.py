@@ -1,14 +1,17 @@
 """Corpus-wide assets: snapshot → vector/BM25/graph indexes → candidate (checked) → published."""
 
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
 
 from assets.metadata import seconds
 from assets.resources import VectorStoreResource
+from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline import checks as check_stage
 from rag_pipelines.pipeline.candidate import complete_candidate
 from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.pipeline.freshness import source_freshness
 from rag_pipelines.pipeline.indexes import (
     PartRecord,
     build_bm25_index,
@@ -156,7 +159,14 @@ def build_index_assets(
             }
         )
 
-    @dg.asset(group_name="published", deps=[reranker], kinds={"qdrant"})
+    max_lag = min(ctx.config.freshness_for(s).max_lag_hours for s in ctx.config.sources)
+
+    @dg.asset(
+        group_name="published",
+        deps=[reranker],
+        kinds={"qdrant"},
+        freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=max_lag)),
+    )
     def published_index(
         candidate_index: str, vector_store: VectorStoreResource
     ) -> dg.MaterializeResult:
@@ -169,8 +179,12 @@ def build_index_assets(
                 "switched": report.changed,
                 "published_at": report.pointer.published_at,
                 "collected_versions": ", ".join(report.collected) or "none",
+                "staleness": dg.MetadataValue.json(report.pointer.staleness),
+                "max_staleness_s": report.pointer.staleness.get("max_staleness_s", 0.0),
             }
         )
+
+    freshness_checks = [_freshness_check(ctx, published_index, s.name) for s in ctx.config.sources]
 
     assets = [
         reranker,
@@ -181,4 +195,27 @@ def build_index_assets(
         candidate_index,
         published_index,
     ]
-    return assets, [index_not_empty, index_counts_agree]
+    return assets, [index_not_empty, index_counts_agree, *freshness_checks]
+
+
+def _freshness_check(
+    ctx: PipelineContext, published: dg.AssetsDefinition, source: str
+) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=published,
+        name=f"source_fresh_{source}",
+        description=f"Source {source} was ingested within its max_lag_hours.",
+    )
+    def check() -> dg.AssetCheckResult:
+        fresh = source_freshness(ctx, source, utc_now())
+        return dg.AssetCheckResult(
+            passed=fresh.fresh,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=(
+                f"last ingest {fresh.last_ingest_at or 'never'}, {fresh.lag_hours} h ago "
+                f"(max {fresh.max_lag_hours} h)"
+            ),
+            metadata={"lag_hours": fresh.lag_hours or -1.0, "max_lag_hours": fresh.max_lag_hours},
+        )
+
+    return check

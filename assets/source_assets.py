@@ -45,6 +45,7 @@ def build_source_assets(
         return dg.MaterializeResult(
             metadata={
                 "documents": report.documents,
+                "documents_rechunked": report.documents - report.documents_reused,
                 "chunks": report.chunks,
                 "tokens": report.tokens,
                 "max_chunk_tokens": report.max_tokens,

@@ -17,7 +17,9 @@ from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.loader import DEFAULT_SOURCES, SOURCES_ENV
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.errors import ConfigError, RagPipelinesError
+from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.pipeline.freshness import source_freshness
 from rag_pipelines.retrieval.models import Mode
 
 app = typer.Typer(
@@ -182,6 +184,37 @@ def serve(
 
 
 @app.command()
+def lineage(
+    chunk_id: Annotated[str, typer.Argument(help="A chunk id (from a search hit).")],
+    version: Annotated[str | None, typer.Option(help="Index version (default: published).")] = None,
+) -> None:
+    """Show where a chunk came from: document, source version, index version, model."""
+    from rag_pipelines.lineage import chunk_lineage
+
+    found = chunk_lineage(PipelineContext(_load()), chunk_id, version)
+    console.print_json(found.model_dump_json())
+
+
+@app.command()
+def rollback(
+    version: Annotated[
+        str | None, typer.Argument(help="Version to make live (default: the previous one).")
+    ] = None,
+) -> None:
+    """Atomically re-point the live index to an earlier kept version."""
+    from rag_pipelines.index.stores import open_vector_store
+    from rag_pipelines.pipeline.publish import rollback as roll_back
+
+    ctx = PipelineContext(_load())
+    store = open_vector_store(ctx.config.index.qdrant, ctx.workspace)
+    try:
+        pointer = roll_back(ctx, store, version)
+    finally:
+        store.close()
+    console.print(f"[green]live[/green] {pointer.version} (was {pointer.previous})")
+
+
+@app.command()
 def status() -> None:
     """Show the published version, its counts and age, and the versions kept."""
     _print_status(PipelineContext(_load()))
@@ -212,6 +245,22 @@ def _print_status(ctx: PipelineContext) -> None:
             summary.content_hash[:12],
         )
     console.print(table)
+    if pointer.staleness:
+        s = pointer.staleness
+        console.print(
+            f"last publish: {int(s.get('documents_changed', 0))} changed, "
+            f"{int(s.get('documents_deleted', 0))} deleted document(s); staleness (change → "
+            f"servable) max {s.get('max_staleness_s', 0)} s, "
+            f"median {s.get('median_staleness_s', 0)} s"
+        )
+    now = utc_now()
+    for source in ctx.config.sources:
+        fresh = source_freshness(ctx, source.name, now)
+        mark = "[green]fresh[/green]" if fresh.fresh else "[red]stale[/red]"
+        console.print(
+            f"source {source.name}: {mark} — last ingest {fresh.last_ingest_at or 'never'} "
+            f"({fresh.lag_hours} h ago; max {fresh.max_lag_hours} h)"
+        )
     versions = registry.versions()
     console.print(f"versions kept: {', '.join(versions)}")
 

@@ -24,6 +24,14 @@ class Workspace:
         """Documents of a source that could not be ingested (JSON Lines)."""
         return self.source_dir(source) / "failures.jsonl"
 
+    def ledger_path(self, source: str) -> Path:
+        """Every document a source ever had, with state and times (JSON Lines)."""
+        return self.source_dir(source) / "ledger.jsonl"
+
+    def signature_path(self, source: str) -> Path:
+        """The listing signature of the last ingest (what sensors compare against)."""
+        return self.source_dir(source) / "listing.sig"
+
     def chunks_path(self, source: str) -> Path:
         """The chunks of a source (JSON Lines)."""
         return self.source_dir(source) / "chunks.jsonl"

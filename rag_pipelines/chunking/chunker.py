@@ -44,7 +44,8 @@ class Chunker:
         chunks: list[Chunk] = []
         seen: Counter[str] = Counter()
         for section in document.sections:
-            header = self._header(document.title, section.path)
+            title = document.title if document.title_from_content else ""
+            header = self._header(title, section.path)
             for body, pages in self._split_section(section, header):
                 embed_text = f"{header}\n{body}" if header else body
                 text_hash = sha256_text(embed_text)

@@ -90,12 +90,48 @@ class BeirConnector(StrictModel):
 Connector = Annotated[FilesystemConnector | BeirConnector, Field(discriminator="type")]
 
 
+class FreshnessSettings(StrictModel):
+    """How stale a source may get before its freshness check fails."""
+
+    max_lag_hours: float = Field(24.0, gt=0)
+
+
+class ScheduleSettings(StrictModel):
+    """The nightly refresh of every source."""
+
+    cron: str = Field("0 2 * * *", pattern=r"^\S+( \S+){4}$")
+    timezone: str = "UTC"
+    enabled: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)"
+            ) from None
+        return value
+
+
+class SensorSettings(StrictModel):
+    """How often the sensors look for changed sources and a changed model."""
+
+    source_change_interval_s: int = Field(60, ge=5)
+    model_change_interval_s: int = Field(300, ge=5)
+    index_refresh_interval_s: int = Field(30, ge=5)
+
+
 class SourceConfig(StrictModel):
     """One document source: where documents come from and how they are chunked."""
 
     name: str = Field(pattern=NAME_PATTERN, max_length=48)
     connector: Connector
     chunking: ChunkingSettings | None = None
+    freshness: FreshnessSettings | None = None
     owner: str | None = None
     tags: list[str] = Field(default_factory=list)
     metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
@@ -262,6 +298,8 @@ class PipelineSettings(StrictModel):
 
     name: str = Field("default", pattern=NAME_PATTERN, max_length=48)
     data_dir: Path = Field(Path(".rag"), validate_default=True)
+    schedule: ScheduleSettings = Field(default_factory=lambda: ScheduleSettings())
+    sensors: SensorSettings = Field(default_factory=lambda: SensorSettings())
 
     @field_validator("data_dir")
     @classmethod
@@ -273,6 +311,7 @@ class Defaults(StrictModel):
     """Settings a source inherits unless it sets its own."""
 
     chunking: ChunkingSettings = Field(default_factory=lambda: ChunkingSettings())
+    freshness: FreshnessSettings = Field(default_factory=lambda: FreshnessSettings())
 
 
 class SourcesFile(StrictModel):
@@ -309,3 +348,7 @@ class SourcesFile(StrictModel):
     def chunking_for(self, source: SourceConfig) -> ChunkingSettings:
         """The source's chunking settings, or the defaults."""
         return source.chunking or self.defaults.chunking
+
+    def freshness_for(self, source: SourceConfig) -> FreshnessSettings:
+        """The source's freshness bar, or the default."""
+        return source.freshness or self.defaults.freshness

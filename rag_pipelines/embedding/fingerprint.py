@@ -23,6 +23,11 @@ class ModelFingerprint(BaseModel):
     normalize: bool
 
     @property
+    def identity(self) -> str:
+        """Which weights, without loading them: name and revision or weights hash."""
+        return f"{self.name}@{self.revision or 'sha256:' + (self.weights_sha256 or '')[:16]}"
+
+    @property
     def key(self) -> str:
         """Short stable string used in caches, manifests and payloads."""
         version = self.revision or f"sha256:{(self.weights_sha256 or '')[:16]}"

@@ -69,3 +69,7 @@ class LivePointer(BaseModel):
     version: str
     published_at: str
     previous: str | None = None
+    staleness: dict[str, float] = Field(
+        default_factory=dict, description="Source change → servable, for this publish."
+    )
+    rollback: bool = False

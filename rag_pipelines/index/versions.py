@@ -112,21 +112,35 @@ class VersionRegistry:
         if problems:
             raise PublishRefusedError(f"version {version} not published: " + "; ".join(problems))
 
-    def point_live(self, version: str) -> LivePointer:
+    def point_live(
+        self, version: str, staleness: dict[str, float] | None = None, rollback: bool = False
+    ) -> LivePointer:
         """Atomically switch LIVE.json to a complete version (also used by rollback)."""
         self.manifest(version)
         current = self.live()
         pointer = LivePointer(
             version=version,
             published_at=utc_now(),
-            previous=current.version
-            if current and current.version != version
-            else (current.previous if current else None),
+            previous=(
+                current.version
+                if current and current.version != version
+                else (current.previous if current else None)
+            ),
+            staleness=staleness or {},
+            rollback=rollback,
         )
         atomic_write_text(self.workspace.live_pointer, pointer.model_dump_json(indent=2) + "\n")
         with (self.workspace.index_dir / HISTORY).open("a", encoding="utf-8") as handle:
             handle.write(pointer.model_dump_json() + "\n")
         return pointer
+
+    def history(self) -> list[LivePointer]:
+        """Every publish and rollback, oldest first."""
+        path = self.workspace.index_dir / HISTORY
+        if not path.exists():
+            return []
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [LivePointer.model_validate_json(line) for line in lines if line.strip()]
 
     def collectable(self, retention: int, keep: set[str] | None = None) -> list[str]:
         """Versions beyond the newest `retention` that are neither live nor in `keep`."""

@@ -38,6 +38,9 @@ class Document(BaseModel):
     modified_at: str | None = None
     size_bytes: int | None = None
     title: str
+    title_from_content: bool = Field(
+        True, description="False when the title is only the file name (not embedded then)."
+    )
     element_types: list[str] = Field(default_factory=list)
     sections: list[Section] = Field(default_factory=list)
     metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)

@@ -56,6 +56,9 @@ def parse_item(item: SourceItem, source: str, metadata: dict[str, Any] | None = 
     if not sections:
         raise EmptyDocument(f"no text found in {item.path.name} (scanned image or empty file?)")
     document = _document(item, source, title or item.path.stem, kinds, sections, metadata)
+    # A renamed file with the same content must embed the same text: a title that is only the
+    # file name is shown to users but kept out of the embedded context header.
+    document.title_from_content = title is not None
     document.links = list(dict.fromkeys(link for e in elements for link in e.links))
     return document
 

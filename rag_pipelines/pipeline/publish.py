@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag_pipelines.errors import PublishRefusedError
 from rag_pipelines.index.manifest import LivePointer
 from rag_pipelines.index.stores import alias_name
 from rag_pipelines.index.vector_store import VectorStore
+from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline.checks import BLOCKING_CHECKS
 from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.pipeline.freshness import staleness
 
 
 @dataclass
@@ -31,8 +34,40 @@ def publish(ctx: PipelineContext, version: str, store: VectorStore) -> PublishRe
     alias = alias_name(ctx.config.index.qdrant, ctx.config.pipeline.name)
     store.point_alias(alias, manifest.collection)
     store.point_alias(f"{alias}_bm25", manifest.bm25_collection)
-    pointer = registry.point_live(version)
+    previous = current.version if current else None
+    lag = staleness(ctx, version, previous, utc_now())
+    pointer = registry.point_live(version, staleness=lag)
     return PublishReport(pointer=pointer, changed=True, collected=collect_garbage(ctx, store))
+
+
+def rollback(ctx: PipelineContext, store: VectorStore, version: str | None = None) -> LivePointer:
+    """Re-point the live index to an earlier version (default: the one live before this one)."""
+    registry = ctx.registry
+    current = registry.live()
+    if current is None:
+        raise PublishRefusedError("nothing is published, so there is nothing to roll back")
+    target = version or _previous_published(ctx, current.version)
+    if target is None:
+        raise PublishRefusedError(f"no earlier published version than {current.version} is kept")
+    if target == current.version:
+        raise PublishRefusedError(f"{target} is already live")
+    if target not in registry.versions():
+        kept = ", ".join(registry.versions())
+        raise PublishRefusedError(f"version {target} is not kept (kept: {kept})")
+    registry.ensure_publishable(target, BLOCKING_CHECKS)
+    manifest = registry.manifest(target)
+    alias = alias_name(ctx.config.index.qdrant, ctx.config.pipeline.name)
+    store.point_alias(alias, manifest.collection)
+    store.point_alias(f"{alias}_bm25", manifest.bm25_collection)
+    return registry.point_live(target, rollback=True)
+
+
+def _previous_published(ctx: PipelineContext, live: str) -> str | None:
+    kept = set(ctx.registry.versions())
+    for pointer in reversed(ctx.registry.history()):
+        if pointer.version != live and pointer.version in kept:
+            return pointer.version
+    return None
 
 
 def collect_garbage(ctx: PipelineContext, store: VectorStore) -> list[str]:

@@ -25,6 +25,7 @@ class Provenance(BaseModel):
     chunk_id: str
     index_version: str
     model_fingerprint: str
+    lineage_url: str = Field("", description="GET this for the chunk's full lineage.")
 
 
 class Hit(BaseModel):
@@ -72,6 +73,7 @@ class Hit(BaseModel):
                 chunk_id=str(payload["chunk_id"]),
                 index_version=version,
                 model_fingerprint=model,
+                lineage_url=f"/v1/chunks/{payload['chunk_id']}/lineage?version={version}",
             ),
         )
 

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag_pipelines import __version__
 from rag_pipelines.config import default_sources_path, load_sources_file
 from rag_pipelines.errors import IndexNotFoundError, RagPipelinesError
+from rag_pipelines.lineage import ChunkNotFound, Lineage, chunk_lineage
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.retrieval.live import LiveIndex
 from rag_pipelines.retrieval.models import SearchResponse
@@ -141,6 +142,19 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
                 index_version=index.version,
             )
 
+    @app.get(
+        "/v1/chunks/{chunk_id}/lineage",
+        response_model=Lineage,
+        responses={404: {"model": ErrorResponse}, **ERRORS},
+        tags=["lineage"],
+    )
+    def lineage(chunk_id: str, version: str | None = None) -> Lineage | JSONResponse:
+        """Chunk → document → source version → index version → model fingerprint."""
+        try:
+            return chunk_lineage(ctx, chunk_id, version)
+        except ChunkNotFound as exc:
+            return _error(404, "not_found", str(exc))
+
     @app.get("/v1/index", response_model=IndexResponse, responses=ERRORS, tags=["index"])
     def index_manifest() -> IndexResponse:
         """The published version: its manifest (counts, model, settings) and when it went live."""
@@ -152,6 +166,7 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
             version=pointer.version,
             published_at=pointer.published_at,
             previous=pointer.previous,
+            staleness=pointer.staleness,
             manifest=manifest.model_dump(mode="json"),
         )
 

@@ -79,6 +79,9 @@ class IndexResponse(BaseModel):
     version: str
     published_at: str
     previous: str | None
+    staleness: dict[str, float] = Field(
+        default_factory=dict, description="Source change → servable for the last publish (s)."
+    )
     manifest: dict[str, Any]
 
 

@@ -32,7 +32,17 @@ def test_definitions_have_every_asset_check_and_job() -> None:
         "published_index",
     }
     checks = {k.name for k in graph.asset_check_keys}
-    assert checks == {"index_not_empty", "index_counts_agree"}
+    assert checks == {
+        "index_not_empty",
+        "index_counts_agree",
+        "source_fresh_policies",
+        "source_fresh_handbook",
+    }
+    sensors = {s.name for s in defs.sensors or []}
+    assert sensors == {"source_change_sensor", "model_version_sensor", "index_refresh_sensor"}
+    schedules = list(defs.schedules or [])
+    assert [s.name for s in schedules] == ["nightly_refresh"]
+    assert schedules[0].cron_schedule == "0 2 * * *"  # type: ignore[union-attr]
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"ingest_source", "build_and_publish"}
     partitions = graph.get(dg.AssetKey("documents")).partitions_def
     assert partitions is not None

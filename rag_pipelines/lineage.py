@@ -1,0 +1,85 @@
+"""Lineage of a served chunk: chunk → document → source version → index version → model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from rag_pipelines.errors import RagPipelinesError
+from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.pipeline.documents import load_ledger
+from rag_pipelines.pipeline.snapshot import CHUNKS, DOCUMENTS
+from rag_pipelines.retrieval.lookup import SnapshotLookup
+
+
+class ChunkNotFound(RagPipelinesError):
+    """No such chunk in the version asked about."""
+
+
+class Lineage(BaseModel):
+    """Everything needed to explain where a served chunk came from."""
+
+    chunk: dict[str, Any]
+    document: dict[str, Any]
+    source_version: dict[str, Any]
+    index_version: dict[str, Any]
+    model: dict[str, Any]
+
+
+def chunk_lineage(ctx: PipelineContext, chunk_id: str, version: str | None = None) -> Lineage:
+    """The lineage of a chunk in `version` (default: the published one)."""
+    registry = ctx.registry
+    version = version or registry.live_manifest().version
+    manifest = registry.manifest(version)
+    folder = registry.build_path(version)
+    lookup = SnapshotLookup(folder / DOCUMENTS, folder / CHUNKS)
+    chunk = lookup.chunk(chunk_id)
+    if chunk is None:
+        raise ChunkNotFound(f"no chunk {chunk_id!r} in index version {version}")
+    key = f"{chunk.source}/{chunk.document_id}"
+    document = lookup.document(key)
+    ledger = {e.id: e for e in load_ledger(ctx, chunk.source)}.get(chunk.document_id)
+    summary = manifest.sources.get(chunk.source)
+    published = [p.published_at for p in registry.history() if p.version == version]
+    live = registry.live()
+    return Lineage(
+        chunk={
+            "id": chunk.id,
+            "text_hash": chunk.text_hash,
+            "ordinal": chunk.ordinal,
+            "section": chunk.section,
+            "pages": chunk.pages,
+            "token_count": chunk.token_count,
+            "chunker": chunk.chunker,
+            "chunking": summary.chunking if summary else {},
+        },
+        document={
+            "key": key,
+            "source": chunk.source,
+            "id": chunk.document_id,
+            "uri": chunk.document_uri,
+            "title": chunk.title,
+            "content_hash": chunk.document_hash,
+            "modified_at": chunk.document_modified_at,
+            "size_bytes": document.size_bytes if document else None,
+        },
+        source_version={
+            "source": chunk.source,
+            "source_content_hash": summary.content_hash if summary else None,
+            "documents_in_source": summary.documents if summary else None,
+            "document_first_seen_at": ledger.first_seen_at if ledger else None,
+            "document_changed_at": ledger.changed_at if ledger else None,
+            "document_state_now": ledger.state if ledger else None,
+        },
+        index_version={
+            "version": version,
+            "created_at": manifest.created_at,
+            "completed_at": manifest.completed_at,
+            "published_at": published[0] if published else None,
+            "live": bool(live and live.version == version),
+            "content_hash": manifest.content_hash,
+            "checks": {n: c.passed for n, c in registry.checks(version).items()},
+        },
+        model={"ref": manifest.model_ref, **manifest.model.model_dump(), "key": manifest.model.key},
+    )
