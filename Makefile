@@ -55,8 +55,10 @@ dev: $(STAMP) ## Dagster UI on http://127.0.0.1:3000 (asset graph, runs, checks)
 serve: $(STAMP) ## Serve the published index over HTTP on 127.0.0.1:8000
 	$(BIN)/rag-pipelines --config $(SOURCES) serve
 
-bench: $(STAMP) ## Benchmarks (figures in README); needs ../shared/data
+bench: $(STAMP) ## Benchmarks (figures in README, JSON in bench-results/); needs ../shared/data
 	$(BIN)/python scripts/bench_embedding.py
+	$(BIN)/python scripts/bench_refresh.py
+	$(BIN)/python scripts/bench_latency.py
 
 eval: $(STAMP) ## Retrieval quality on SciFact (figures in README); needs ../shared/data
 	$(BIN)/python scripts/eval_scifact.py
