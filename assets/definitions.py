@@ -16,6 +16,7 @@ from rag_pipelines.pipeline.context import PipelineContext
 
 PER_SOURCE = ["documents", "chunks", "embeddings"]
 CORPUS_WIDE = [
+    "feedback",
     "corpus_snapshot",
     "vector_index",
     "bm25_index",

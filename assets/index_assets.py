@@ -11,6 +11,7 @@ from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline import checks as check_stage
 from rag_pipelines.pipeline.candidate import complete_candidate
 from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.pipeline.feedback import collect_feedback
 from rag_pipelines.pipeline.freshness import source_freshness
 from rag_pipelines.pipeline.indexes import (
     PartRecord,
@@ -19,6 +20,7 @@ from rag_pipelines.pipeline.indexes import (
     build_vector_index,
 )
 from rag_pipelines.pipeline.publish import publish
+from rag_pipelines.pipeline.quality_checks import check_data_quality, check_retrieval_quality
 from rag_pipelines.pipeline.reranker import prepare_reranker
 from rag_pipelines.pipeline.snapshot import snapshot_corpus
 from rag_pipelines.retrieval.open import open_version
@@ -129,6 +131,57 @@ def build_index_assets(
             passed=outcome.passed, description=outcome.detail, metadata=outcome.metadata
         )
 
+    @dg.asset(group_name="evaluation", kinds={"sqlite"})
+    def feedback() -> dg.MaterializeResult:
+        """Feedback from the service (useful / not useful hits), as a golden set for the checks."""
+        report = collect_feedback(ctx)
+        rows = ["| received | useful | query | document |", "| --- | --- | --- | --- |"]
+        for r in report.recent:
+            query = r.query.replace("|", "\\|")[:80]
+            rows.append(
+                f"| {r.received_at} | {'yes' if r.useful else 'no'} | {query} | {r.document_id} |"
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "judgements": report.golden.judgements,
+                "useful": report.useful,
+                "not_useful": report.not_useful,
+                "golden_queries": report.golden.queries,
+                "golden_relevant_pairs": report.golden.relevant,
+                "recent": dg.MetadataValue.md("\n".join(rows)),
+            }
+        )
+
+    @dg.asset_check(
+        asset=candidate_index,
+        blocking=True,
+        description="No empty/oversized/duplicate/orphan chunks; vectors finite, right dimension.",
+    )
+    def data_quality(candidate_index: str) -> dg.AssetCheckResult:
+        outcome = check_data_quality(ctx, candidate_index)
+        return dg.AssetCheckResult(
+            passed=outcome.passed, description=outcome.detail, metadata=outcome.metadata
+        )
+
+    @dg.asset_check(
+        asset=candidate_index,
+        blocking=True,
+        additional_deps=[feedback],
+        description="Golden-set quality above the floor and not worse than the live version.",
+    )
+    def retrieval_quality(
+        candidate_index: str, vector_store: VectorStoreResource
+    ) -> dg.AssetCheckResult:
+        outcome = check_retrieval_quality(ctx, candidate_index, vector_store.get())
+        metadata = dict(outcome.metadata)
+        if "table" in metadata:
+            metadata["table"] = dg.MetadataValue.md(str(metadata["table"]))
+        if "queries" in metadata:
+            metadata["queries"] = dg.MetadataValue.json(metadata["queries"])
+        return dg.AssetCheckResult(
+            passed=outcome.passed, description=outcome.detail, metadata=metadata
+        )
+
     @dg.asset(group_name="reranking", kinds={"pytorch"})
     def reranker(
         context: dg.AssetExecutionContext, candidate_index: str, vector_store: VectorStoreResource
@@ -187,6 +240,7 @@ def build_index_assets(
     freshness_checks = [_freshness_check(ctx, published_index, s.name) for s in ctx.config.sources]
 
     assets = [
+        feedback,
         reranker,
         corpus_snapshot,
         vector_index,
@@ -195,7 +249,8 @@ def build_index_assets(
         candidate_index,
         published_index,
     ]
-    return assets, [index_not_empty, index_counts_agree, *freshness_checks]
+    checks = [index_not_empty, index_counts_agree, data_quality, retrieval_quality]
+    return assets, [*checks, *freshness_checks]
 
 
 def _freshness_check(

@@ -183,6 +183,55 @@ def serve(
     )
 
 
+@app.command("eval")
+def evaluate_cmd(
+    version: Annotated[str | None, typer.Option(help="Version (default: published).")] = None,
+    compare: Annotated[
+        tuple[str, str] | None, typer.Option(help="Diff two versions: --compare A B.")
+    ] = None,
+    part: Annotated[str, typer.Option(help="all, tune or holdout queries.")] = "all",
+    rerank: Annotated[bool, typer.Option(help="Also score hybrid + rerank.")] = False,
+) -> None:
+    """Per-mode nDCG@10, Recall@10/@100, MRR@10 on the golden sets of sources.yaml."""
+    from rag_pipelines.evaluation.quality import evaluate_version, golden_sets, render_table
+    from rag_pipelines.index.stores import open_vector_store
+    from rag_pipelines.retrieval.open import open_version
+
+    ctx = PipelineContext(_load())
+    if part not in ("all", "tune", "holdout"):
+        err.print(f"unknown part {part!r}: use all, tune or holdout")
+        raise typer.Exit(2)
+    use_feedback = ctx.config.evaluation.use_feedback
+    feedback = ctx.workspace.feedback_set_dir if use_feedback else None
+    sets = golden_sets(ctx.config.evaluation.sets, part, feedback)
+    if not sets:
+        err.print("no golden sets: add evaluation.sets to sources.yaml (or collect feedback)")
+        raise typer.Exit(2)
+    store = open_vector_store(ctx.config.index.qdrant, ctx.workspace)
+    modes = list(ctx.config.evaluation.modes)
+
+    def scores(v: str) -> dict[str, dict[str, dict[str, float]]]:
+        index = open_version(ctx, v, store)
+        result = evaluate_version(index, ctx.registry.build_path(v), sets, modes)
+        if rerank and index.reranker is not None:
+            extra = evaluate_version(index, ctx.registry.build_path(v), sets, ["hybrid"], True)
+            for name in result:
+                result[name].update(extra[name])
+        return result
+
+    try:
+        if compare:
+            base, other = compare
+            console.print(f"[bold]{other}[/bold] against [bold]{base}[/bold] ({part} queries)")
+            console.print(render_table(scores(other), scores(base)), markup=False)
+        else:
+            chosen = version or ctx.registry.live_manifest().version
+            console.print(f"[bold]{chosen}[/bold] ({part} queries)")
+            console.print(render_table(scores(chosen), None), markup=False)
+    finally:
+        store.close()
+
+
 @app.command()
 def lineage(
     chunk_id: Annotated[str, typer.Argument(help="A chunk id (from a search hit).")],

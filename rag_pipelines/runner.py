@@ -19,7 +19,8 @@ from rag_pipelines.workspace import Workspace
 
 PER_SOURCE_ASSETS = "documents,chunks,embeddings"
 CORPUS_ASSETS = (
-    "corpus_snapshot,vector_index,bm25_index,graph_index,candidate_index,published_index"
+    "feedback,corpus_snapshot,vector_index,bm25_index,graph_index,candidate_index,reranker,"
+    "published_index"
 )
 _STEP = re.compile(r'(Started execution of step|Finished execution of step) "([^"]+)"')
 _FAILED = re.compile(r'STEP_FAILURE|Execution of step "([^"]+)" failed')

@@ -80,6 +80,16 @@ class Workspace:
         return self.index_dir / "qdrant-local"
 
     @property
+    def feedback_db(self) -> Path:
+        """Feedback from the service (SQLite)."""
+        return self.root / "feedback" / "feedback.sqlite"
+
+    @property
+    def feedback_set_dir(self) -> Path:
+        """The golden set built from feedback."""
+        return self.root / "feedback" / "golden"
+
+    @property
     def dagster_home(self) -> Path:
         """DAGSTER_HOME for runs of this pipeline (SQLite storage)."""
         return self.root / "dagster"

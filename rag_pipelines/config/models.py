@@ -233,6 +233,8 @@ class IndexSettings(StrictModel):
 
 
 Leg = Literal["dense", "bm25", "graph"]
+Mode = Literal["dense", "bm25", "graph", "hybrid"]
+ALL_MODES: tuple[Mode, ...] = ("dense", "bm25", "graph", "hybrid")
 DEFAULT_WEIGHTS: dict[Leg, float] = {"dense": 1.0, "bm25": 1.0, "graph": 0.5}
 
 
@@ -285,6 +287,47 @@ class RerankTrainSettings(StrictModel):
         return path
 
 
+class EvalSetSettings(StrictModel):
+    """A golden set: BEIR-format queries and judgements over one source's document ids."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    queries: Path
+    qrels: Path
+    source: str | None = Field(None, description="The source whose document ids the qrels use.")
+    max_queries: int | None = Field(None, ge=1, description="Evaluate at most N queries.")
+    holdout_fraction: float = Field(0.3, gt=0, lt=1)
+    seed: int = 13
+
+    @field_validator("queries", "qrels")
+    @classmethod
+    def _exists(cls, value: Path, info: ValidationInfo) -> Path:
+        path = _resolve(value, info)
+        if not path.is_file():
+            raise ValueError(f"file does not exist: {path}")
+        return path
+
+
+class QualityGate(StrictModel):
+    """When a candidate version may replace the live one."""
+
+    mode: Literal["dense", "bm25", "graph", "hybrid"] = "hybrid"
+    metric: Literal["ndcg@10", "recall@10", "recall@100", "mrr@10"] = "ndcg@10"
+    floor: float = Field(0.0, ge=0, le=1, description="Block below this absolute value.")
+    max_regression: float = Field(
+        0.02, ge=0, le=1, description="Block if worse than the live version by more than this."
+    )
+
+
+class EvaluationSettings(StrictModel):
+    """Golden sets and the quality bar that gates publishing."""
+
+    sets: list[EvalSetSettings] = Field(default_factory=list)
+    modes: list[Mode] = Field(default_factory=lambda: list(ALL_MODES))
+    gate: QualityGate = Field(default_factory=lambda: QualityGate())
+    tune_fusion: bool = Field(False, description="Tune fusion weights and k on the tuning part.")
+    use_feedback: bool = Field(True, description="Turn service feedback into a golden set.")
+
+
 class RetrievalSettings(StrictModel):
     """How the service retrieves: fusion of legs, then optional reranking."""
 
@@ -322,6 +365,7 @@ class SourcesFile(StrictModel):
     embedding: EmbeddingSettings = Field(default_factory=lambda: EmbeddingSettings())
     index: IndexSettings = Field(default_factory=lambda: IndexSettings())
     retrieval: RetrievalSettings = Field(default_factory=lambda: RetrievalSettings())
+    evaluation: EvaluationSettings = Field(default_factory=lambda: EvaluationSettings())
     defaults: Defaults = Field(default_factory=lambda: Defaults())
     sources: list[SourceConfig] = Field(min_length=1)
 

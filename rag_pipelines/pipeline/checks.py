@@ -12,7 +12,7 @@ from rag_pipelines.pipeline.context import PipelineContext
 
 NOT_EMPTY = "index_not_empty"
 COUNTS_AGREE = "index_counts_agree"
-BLOCKING_CHECKS = [NOT_EMPTY, COUNTS_AGREE]
+BLOCKING_CHECKS = [NOT_EMPTY, COUNTS_AGREE, "data_quality", "retrieval_quality"]
 
 
 @dataclass
@@ -32,7 +32,7 @@ def check_not_empty(ctx: PipelineContext, version: str) -> CheckOutcome:
     passed = manifest.chunks > 0 and not empty
     detail = "ok" if passed else f"sources with no chunks: {empty or 'all'}"
     meta = {"chunks": manifest.chunks, "empty_sources": ", ".join(empty) or "none"}
-    return _record(ctx, version, CheckOutcome(NOT_EMPTY, passed, detail, meta))
+    return record(ctx, version, CheckOutcome(NOT_EMPTY, passed, detail, meta))
 
 
 def check_counts_agree(ctx: PipelineContext, version: str, store: VectorStore) -> CheckOutcome:
@@ -47,10 +47,11 @@ def check_counts_agree(ctx: PipelineContext, version: str, store: VectorStore) -
     }
     passed = len(set(counts.values())) == 1
     detail = "ok" if passed else ", ".join(f"{k}={v}" for k, v in counts.items())
-    return _record(ctx, version, CheckOutcome(COUNTS_AGREE, passed, detail, counts))
+    return record(ctx, version, CheckOutcome(COUNTS_AGREE, passed, detail, counts))
 
 
-def _record(ctx: PipelineContext, version: str, outcome: CheckOutcome) -> CheckOutcome:
+def record(ctx: PipelineContext, version: str, outcome: CheckOutcome) -> CheckOutcome:
+    """Store a check's verdict beside the version (publishing reads it) and return it."""
     record = CheckRecord(
         name=outcome.name, passed=outcome.passed, detail=outcome.detail, checked_at=utc_now()
     )

@@ -17,6 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag_pipelines import __version__
 from rag_pipelines.config import default_sources_path, load_sources_file
 from rag_pipelines.errors import IndexNotFoundError, RagPipelinesError
+from rag_pipelines.feedback.store import FeedbackRecord, FeedbackStore
+from rag_pipelines.index.versions import utc_now
 from rag_pipelines.lineage import ChunkNotFound, Lineage, chunk_lineage
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.retrieval.live import LiveIndex
@@ -26,6 +28,7 @@ from rag_pipelines.service.schemas import (
     ChunkRef,
     DocumentResponse,
     ErrorResponse,
+    FeedbackRequest,
     IndexResponse,
     SearchRequest,
 )
@@ -51,6 +54,7 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         live.start(poll_s)
         yield
         live.stop()
+        feedback_store.close()
 
     app = FastAPI(
         title="rag-pipelines index service",
@@ -169,6 +173,32 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
             staleness=pointer.staleness,
             manifest=manifest.model_dump(mode="json"),
         )
+
+    feedback_store = FeedbackStore(ctx.workspace.feedback_db)
+
+    @app.post(
+        "/v1/feedback",
+        status_code=201,
+        response_model=FeedbackRecord,
+        responses={404: {"model": ErrorResponse}, **ERRORS},
+        tags=["feedback"],
+    )
+    def feedback(body: FeedbackRequest) -> FeedbackRecord | JSONResponse:
+        """Record whether a hit was useful; it becomes a golden set for the next build."""
+        with live.acquire() as index:
+            chunk = index.lookup.chunk(body.chunk_id)
+            if chunk is None:
+                return _error(404, "not_found", f"no chunk {body.chunk_id} in {index.version}")
+            return feedback_store.add(
+                utc_now(),
+                body.query,
+                body.chunk_id,
+                body.useful,
+                body.note,
+                chunk.source,
+                chunk.document_id,
+                index.version,
+            )
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

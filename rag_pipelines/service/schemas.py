@@ -45,6 +45,17 @@ class SearchRequest(BaseModel):
         return value
 
 
+class FeedbackRequest(BaseModel):
+    """POST /v1/feedback: was this hit useful for this query?"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    chunk_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    useful: bool
+    note: str | None = Field(None, max_length=2000)
+
+
 class ChunkRef(BaseModel):
     """A chunk of a document, without its text."""
 

@@ -20,6 +20,7 @@ def test_definitions_have_every_asset_check_and_job() -> None:
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == {
+        "feedback",
         "documents",
         "chunks",
         "embeddings",
@@ -35,6 +36,8 @@ def test_definitions_have_every_asset_check_and_job() -> None:
     assert checks == {
         "index_not_empty",
         "index_counts_agree",
+        "data_quality",
+        "retrieval_quality",
         "source_fresh_policies",
         "source_fresh_handbook",
     }
@@ -67,3 +70,12 @@ def test_workspace_yaml_loads_the_code_location() -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Validation successful" in proc.stdout + proc.stderr
+
+
+def test_cli_runs_select_every_asset_of_the_jobs() -> None:
+    """Regression: the CLI's build run listed assets by hand and silently missed the reranker."""
+    from assets.definitions import CORPUS_WIDE, PER_SOURCE
+    from rag_pipelines.runner import CORPUS_ASSETS, PER_SOURCE_ASSETS
+
+    assert CORPUS_ASSETS.split(",") == CORPUS_WIDE
+    assert PER_SOURCE_ASSETS.split(",") == PER_SOURCE

@@ -1,0 +1,1 @@
+"""Feedback from users of the service: stored durably, turned into a golden set."""
