@@ -13,6 +13,7 @@ from rag_pipelines.pipeline.candidate import complete_candidate
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.pipeline.feedback import collect_feedback
 from rag_pipelines.pipeline.freshness import source_freshness
+from rag_pipelines.pipeline.fusion_tuning import load_fusion_record, tune_version
 from rag_pipelines.pipeline.indexes import (
     PartRecord,
     build_bm25_index,
@@ -93,11 +94,23 @@ def build_index_assets(
     )
     def candidate_index(corpus_snapshot: str, vector_store: VectorStoreResource) -> dg.Output[str]:
         """A complete index version (manifest written), awaiting its blocking checks."""
-        report = complete_candidate(ctx, corpus_snapshot, vector_store.get().kind)
+        store = vector_store.get()
+        report = complete_candidate(ctx, corpus_snapshot, store.kind)
         m = report.manifest
+        tuned = load_fusion_record(ctx.registry.build_path(m.version))
+        if tuned is None and ctx.config.evaluation.tune_fusion:
+            tuned = tune_version(ctx, m.version, open_version(ctx, m.version, store))
+        extra: dict[str, Any] = {}
+        if tuned is not None:
+            extra = {
+                "fusion_k": tuned.k,
+                "fusion_weights": dg.MetadataValue.json(tuned.weights),
+                "fusion_tuning": dg.MetadataValue.json(tuned.scores),
+            }
         return dg.Output(
             m.version,
             metadata={
+                **extra,
                 "index_version": m.version,
                 "documents": m.documents,
                 "chunks": m.chunks,

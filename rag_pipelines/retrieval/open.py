@@ -6,6 +6,7 @@ import threading
 
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.pipeline.fusion_tuning import load_fusion_record
 from rag_pipelines.pipeline.reranker import load_reranker_record
 from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.retrieval.model_cache import model_for
@@ -25,7 +26,7 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
     reranker = (
         reranker_for(record.model_path, _device(ctx)) if record and record.model_path else None
     )
-    return VersionIndex(
+    index = VersionIndex(
         manifest,
         build_dir,
         store,
@@ -33,6 +34,10 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
         reranker,
         rerank_default=bool(record and record.enabled_by_default and reranker),
     )
+    tuned = load_fusion_record(build_dir)
+    if tuned is not None:  # measured on this version's tuning queries; beats the configured one
+        index.fusion = index.fusion.model_copy(update={"k": tuned.k, "weights": tuned.weights})
+    return index
 
 
 def reranker_for(path: str, device: str = "cpu") -> CrossEncoderReranker:
