@@ -9,7 +9,7 @@ import dagster as dg
 
 from assets.automation import build_automation
 from assets.index_assets import build_index_assets
-from assets.resources import EmbeddingModelResource, VectorStoreResource
+from assets.resources import BuildLockResource, EmbeddingModelResource, VectorStoreResource
 from assets.source_assets import build_source_assets
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.pipeline.context import PipelineContext
@@ -48,6 +48,7 @@ def build_parts(config: SourcesFile) -> PipelineParts:
         "vector_store": VectorStoreResource.from_settings(
             config.index.qdrant, str(config.pipeline.data_dir)
         ),
+        "build_lock": BuildLockResource(data_dir=str(config.pipeline.data_dir)),
     }
     return PipelineParts([*source_assets, *index_assets], checks, resources, partitions)
 

@@ -6,10 +6,11 @@ from typing import Any
 import dagster as dg
 
 from assets.metadata import seconds
-from assets.resources import VectorStoreResource
+from assets.resources import BuildLockResource, VectorStoreResource
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline import checks as check_stage
 from rag_pipelines.pipeline.candidate import complete_candidate
+from rag_pipelines.pipeline.cleanup import remove_incomplete_builds
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.pipeline.feedback import collect_feedback
 from rag_pipelines.pipeline.freshness import source_freshness
@@ -46,8 +47,15 @@ def build_index_assets(
     """The corpus-wide assets of a pipeline and the checks that gate publishing."""
 
     @dg.asset(group_name="indexes", deps=[embeddings], kinds={"python"})
-    def corpus_snapshot(context: dg.AssetExecutionContext) -> dg.Output[str]:
+    def corpus_snapshot(
+        context: dg.AssetExecutionContext,
+        vector_store: VectorStoreResource,
+        build_lock: BuildLockResource,
+    ) -> dg.Output[str]:
         """All sources' chunks frozen into a new index version (or the unchanged newest one)."""
+        removed = remove_incomplete_builds(ctx, vector_store.get())  # safe: we hold the lock
+        if removed:
+            context.log.warning(f"removed incomplete builds of crashed runs: {removed}")
         report = snapshot_corpus(ctx)
         snap = report.snapshot
         if report.reused:
@@ -234,7 +242,7 @@ def build_index_assets(
         freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=max_lag)),
     )
     def published_index(
-        candidate_index: str, vector_store: VectorStoreResource
+        candidate_index: str, vector_store: VectorStoreResource, build_lock: BuildLockResource
     ) -> dg.MaterializeResult:
         """The live index version: switched atomically, only after its blocking checks passed."""
         report = publish(ctx, candidate_index, vector_store.get())

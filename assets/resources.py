@@ -13,6 +13,7 @@ from rag_pipelines.config.models import EmbeddingSettings, QdrantSettings
 from rag_pipelines.embedding.model import SentenceTransformerModel
 from rag_pipelines.index.stores import open_vector_store
 from rag_pipelines.index.vector_store import VectorStore
+from rag_pipelines.locks import Exclusive
 from rag_pipelines.workspace import Workspace
 
 # Loading a model costs seconds; a code server or test session materializes many runs.
@@ -80,3 +81,22 @@ class VectorStoreResource(dg.ConfigurableResource):
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+class BuildLockResource(dg.ConfigurableResource):
+    """Held for a whole run that builds or publishes versions: a second such run refuses."""
+
+    data_dir: str
+    _lock: Any = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Take the pipeline's build lock (raises PipelineBusy if another run holds it)."""
+        lock = Exclusive(Workspace(Path(self.data_dir)).build_lock, "this pipeline's index")
+        lock.acquire()
+        self._lock = lock
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Release the lock."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

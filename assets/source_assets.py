@@ -1,9 +1,12 @@
 """Per-source assets, partitioned by source name: documents → chunks → embeddings."""
 
+from contextlib import AbstractContextManager
+
 import dagster as dg
 
 from assets.metadata import as_metadata, failures_table, seconds
 from assets.resources import EmbeddingModelResource
+from rag_pipelines.locks import exclusive
 from rag_pipelines.pipeline import chunks as chunk_stage
 from rag_pipelines.pipeline import documents as document_stage
 from rag_pipelines.pipeline import embeddings as embedding_stage
@@ -18,7 +21,8 @@ def build_source_assets(
     @dg.asset(group_name="ingest", partitions_def=partitions, kinds={"unstructured"})
     def documents(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """Documents of one source, parsed with unstructured; unchanged files are reused."""
-        report = document_stage.ingest(ctx, context.partition_key)
+        with _source_lock(ctx, context.partition_key):
+            report = document_stage.ingest(ctx, context.partition_key)
         for failure in report.failures:
             context.log.warning(f"{failure.document_id}: {failure.error_type}: {failure.reason}")
         return dg.MaterializeResult(
@@ -41,7 +45,8 @@ def build_source_assets(
         context: dg.AssetExecutionContext, embedding_model: EmbeddingModelResource
     ) -> dg.MaterializeResult:
         """Sentence- and heading-aware chunks sized in the embedding model's tokens."""
-        report = chunk_stage.chunk(ctx, context.partition_key, embedding_model.get().tokenizer)
+        with _source_lock(ctx, context.partition_key):
+            report = chunk_stage.chunk(ctx, context.partition_key, embedding_model.get().tokenizer)
         return dg.MaterializeResult(
             metadata={
                 "documents": report.documents,
@@ -61,7 +66,8 @@ def build_source_assets(
     ) -> dg.MaterializeResult:
         """Vectors for every chunk, computed only where the cache lacks them for this model."""
         model = embedding_model.get()
-        report = embedding_stage.embed(ctx, context.partition_key, model)
+        with _source_lock(ctx, context.partition_key):
+            report = embedding_stage.embed(ctx, context.partition_key, model)
         rate = report.embedded / report.seconds if report.seconds > 0 and report.embedded else None
         return dg.MaterializeResult(
             metadata=as_metadata(
@@ -80,3 +86,7 @@ def build_source_assets(
         )
 
     return [documents, chunks, embeddings]
+
+
+def _source_lock(ctx: PipelineContext, source: str) -> AbstractContextManager[None]:
+    return exclusive(ctx.workspace.source_lock(source), f"source {source!r}")

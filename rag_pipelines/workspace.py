@@ -90,6 +90,15 @@ class Workspace:
         return self.root / "feedback" / "golden"
 
     @property
+    def build_lock(self) -> Path:
+        """Held by a run that builds or publishes index versions."""
+        return self.index_dir / ".build.lock"
+
+    def source_lock(self, source: str) -> Path:
+        """Held while a run writes one source's documents, chunks or embeddings."""
+        return self.source_dir(source) / ".lock"
+
+    @property
     def dagster_home(self) -> Path:
         """DAGSTER_HOME for runs of this pipeline (SQLite storage)."""
         return self.root / "dagster"
