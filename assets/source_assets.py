@@ -51,6 +51,7 @@ def build_source_assets(
             metadata={
                 "documents": report.documents,
                 "documents_rechunked": report.documents - report.documents_reused,
+                "injection_suspect_chunks": report.injection_suspects,
                 "chunks": report.chunks,
                 "tokens": report.tokens,
                 "max_chunk_tokens": report.max_tokens,

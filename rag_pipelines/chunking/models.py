@@ -25,6 +25,9 @@ class Chunk(BaseModel):
     text_hash: str = Field(description="sha256 of embed_text; the embedding cache key.")
     token_count: int
     chunker: str = Field(description="The chunker settings that produced it.")
+    injection_signals: list[str] = Field(
+        default_factory=list, description="Why the text looks like a prompt injection, if it does."
+    )
 
 
 class Tokenizer(Protocol):

@@ -90,6 +90,27 @@ class BeirConnector(StrictModel):
 Connector = Annotated[FilesystemConnector | BeirConnector, Field(discriminator="type")]
 
 
+class ContentSafetySettings(StrictModel):
+    """Personal-data redaction and prompt-injection flagging at ingestion."""
+
+    redact_pii: bool = False
+    id_patterns: dict[str, str] = Field(
+        default_factory=lambda: {"ssn_us": r"\b\d{3}-\d{2}-\d{4}\b"},
+        description="National-id patterns (regex) redacted as [ID_<NAME>].",
+    )
+    flag_injection: bool = True
+
+    @field_validator("id_patterns")
+    @classmethod
+    def _compiles(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"id pattern {name!r} is not a valid regex: {exc}") from None
+        return value
+
+
 class FreshnessSettings(StrictModel):
     """How stale a source may get before its freshness check fails."""
 
@@ -132,6 +153,7 @@ class SourceConfig(StrictModel):
     connector: Connector
     chunking: ChunkingSettings | None = None
     freshness: FreshnessSettings | None = None
+    content_safety: ContentSafetySettings | None = None
     owner: str | None = None
     tags: list[str] = Field(default_factory=list)
     metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
@@ -355,6 +377,7 @@ class Defaults(StrictModel):
 
     chunking: ChunkingSettings = Field(default_factory=lambda: ChunkingSettings())
     freshness: FreshnessSettings = Field(default_factory=lambda: FreshnessSettings())
+    content_safety: ContentSafetySettings = Field(default_factory=lambda: ContentSafetySettings())
 
 
 class SourcesFile(StrictModel):
@@ -392,6 +415,10 @@ class SourcesFile(StrictModel):
     def chunking_for(self, source: SourceConfig) -> ChunkingSettings:
         """The source's chunking settings, or the defaults."""
         return source.chunking or self.defaults.chunking
+
+    def safety_for(self, source: SourceConfig) -> ContentSafetySettings:
+        """The source's content-safety settings, or the defaults."""
+        return source.content_safety or self.defaults.content_safety
 
     def freshness_for(self, source: SourceConfig) -> FreshnessSettings:
         """The source's freshness bar, or the default."""

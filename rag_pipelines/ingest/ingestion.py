@@ -10,6 +10,8 @@ from rag_pipelines.config.models import SourceConfig
 from rag_pipelines.ingest.connectors import SourceItem, list_source
 from rag_pipelines.ingest.models import Document, IngestFailure
 from rag_pipelines.ingest.parsing import parse_item
+from rag_pipelines.ingest.pii import PiiRedactor
+from rag_pipelines.ingest.safety import redact_document
 
 Progress = Callable[[int, int], None]
 
@@ -31,20 +33,30 @@ def ingest_source(
     source: SourceConfig,
     previous: Mapping[str, Document],
     progress: Progress | None = None,
+    redactor: PiiRedactor | None = None,
+    policy: str = "off",
 ) -> IngestReport:
-    """Parse new and changed documents; a bad file becomes a failure, never an exception."""
+    """Parse new and changed documents; a bad file becomes a failure, never an exception.
+
+    `policy` names the redaction settings; a document parsed under another policy is parsed
+    again, so turning redaction on reaches documents that did not change.
+    """
     started = time.perf_counter()
     listing = list_source(source)
     report = IngestReport(documents=[], failures=list(listing.failures))
     total = len(listing.items)
     for i, item in enumerate(listing.items, start=1):
         old = previous.get(item.id)
-        if old is not None and old.content_hash == item.content_hash:
+        same_policy = old is not None and old.metadata.get("pii_policy", "off") == policy
+        if old is not None and old.content_hash == item.content_hash and same_policy:
             report.documents.append(_refreshed(old, item))
             report.unchanged.append(item.id)
         else:
             document = _parse(item, source, report.failures)
             if document is not None:
+                if redactor is not None:
+                    document = redact_document(document, redactor)
+                document.metadata["pii_policy"] = policy
                 report.documents.append(document)
                 (report.changed if old is not None else report.added).append(item.id)
         if progress is not None:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from rag_pipelines.chunking.chunker import Chunker
+from rag_pipelines.chunking.injection import injection_signals
 from rag_pipelines.chunking.models import Chunk, Tokenizer
 from rag_pipelines.ingest.models import Document
 from rag_pipelines.pipeline.context import PipelineContext
@@ -20,6 +21,7 @@ class ChunkReport:
     documents: int
     documents_reused: int
     chunks: int
+    injection_suspects: int
     tokens: int
     max_tokens: int
     token_limit: int
@@ -52,11 +54,15 @@ def chunk(ctx: PipelineContext, source: str, tokenizer: Tokenizer) -> ChunkRepor
             reused += 1
         else:
             chunks += chunker.chunk(document)
+    if ctx.config.safety_for(config).flag_injection:
+        for c in chunks:
+            c.injection_signals = injection_signals(c.text)
     write_jsonl(ctx.workspace.chunks_path(source), chunks)
     return ChunkReport(
         documents=len(documents),
         documents_reused=reused,
         chunks=len(chunks),
+        injection_suspects=sum(1 for c in chunks if c.injection_signals),
         tokens=sum(c.token_count for c in chunks),
         max_tokens=max((c.token_count for c in chunks), default=0),
         token_limit=tokenizer.max_tokens,

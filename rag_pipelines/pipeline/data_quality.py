@@ -83,6 +83,15 @@ def inspect_version(
         found.warnings.append(
             f"{len(chunkless)} document(s) produced no chunks: {', '.join(chunkless[:5])}"
         )
+    suspects = [c for c in chunks if c.injection_signals]
+    if suspects:
+        found.warnings.append(
+            f"{len(suspects)} chunk(s) look like prompt injection (flagged in their payload): "
+            f"{where(suspects)}"
+        )
+    redacted = sum(
+        int(d.metadata.get("pii_redactions", 0) or 0) for d in snapshot_documents(ctx, version)
+    )
     if failures:
         reasons = "; ".join(f"{f.source}/{f.document_id}: {f.reason[:80]}" for f in failures[:5])
         found.warnings.append(f"{len(failures)} document(s) failed to parse: {reasons}")
@@ -98,6 +107,8 @@ def inspect_version(
         "vectors_wrong_dimension": len(wrong_dim),
         "vectors_non_finite": len(nan),
         "failed_documents": len(failures),
+        "injection_suspect_chunks": len(suspects),
+        "pii_redactions": redacted,
     }
     return found
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from rag_pipelines.hashing import sha256_text
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.ingest.ingestion import IngestReport, Progress, ingest_source
 from rag_pipelines.ingest.ledger import LedgerEntry, update_ledger
 from rag_pipelines.ingest.models import Document, IngestFailure
+from rag_pipelines.ingest.pii import PiiRedactor
 from rag_pipelines.ingest.signature import listing_signature
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.storage import atomic_write_text, iter_jsonl, write_jsonl
@@ -26,7 +28,10 @@ def ingest(ctx: PipelineContext, source: str, progress: Progress | None = None) 
     config = ctx.config.source(source)
     previous = {d.id: d for d in load_documents(ctx, source)}
     signature = listing_signature(config)  # taken first: a change during the run shows next time
-    report = ingest_source(config, previous, progress)
+    safety = ctx.config.safety_for(config)
+    redactor = PiiRedactor(safety.id_patterns) if safety.redact_pii else None
+    policy = sha256_text(safety.model_dump_json())[:12] if safety.redact_pii else "off"
+    report = ingest_source(config, previous, progress, redactor, policy)
     write_jsonl(ctx.workspace.documents_path(source), report.documents)
     write_jsonl(ctx.workspace.failures_path(source), report.failures)
     ledger = update_ledger(load_ledger(ctx, source), report, utc_now())

@@ -28,6 +28,8 @@ def chunk_payload(
         "text_hash": chunk.text_hash,
         "token_count": chunk.token_count,
         "chunker": chunk.chunker,
+        "injection_suspect": bool(chunk.injection_signals),
+        "injection_signals": list(chunk.injection_signals),
         "owner": source.owner,
         "tags": list(source.tags),
         "metadata": dict(source.metadata),

@@ -37,6 +37,9 @@ class Hit(BaseModel):
     text: str
     ranks: dict[str, int] = Field(default_factory=dict, description="1-based rank in each leg.")
     rerank_score: float | None = None
+    injection_signals: list[str] = Field(
+        default_factory=list, description="Non-empty: the text looks like a prompt injection."
+    )
     provenance: Provenance
 
     @classmethod
@@ -60,6 +63,7 @@ class Hit(BaseModel):
             text=str(payload.get("text", "")),
             ranks=ranks or {},
             rerank_score=rerank_score,
+            injection_signals=list(payload.get("injection_signals") or []),
             provenance=Provenance(
                 source=source,
                 document_id=document_id,
