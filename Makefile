@@ -13,7 +13,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt dev serve bench eval clean
+.PHONY: help install run test lint fmt dev serve bench eval loadtest clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ bench: $(STAMP) ## Benchmarks (figures in README, JSON in bench-results/); needs
 
 eval: $(STAMP) ## Retrieval quality on SciFact (figures in README); needs ../shared/data
 	$(BIN)/python scripts/eval_scifact.py
+
+loadtest: $(STAMP) ## 32 clients for 60 s against the service while a new version is published
+	$(BIN)/python scripts/loadtest.py
 
 clean: ## Remove the data dir and caches (keeps .venv)
 	rm -rf .rag .pytest_cache .mypy_cache .ruff_cache
