@@ -58,8 +58,11 @@ def test_every_asset_has_a_one_line_description() -> None:
         assert node.description and "\n" not in node.description.strip(), node.key
 
 
-def test_workspace_yaml_loads_the_code_location() -> None:
-    env = {**os.environ, "RAG_SOURCES": str(REPO / "sources.yaml")}
+def test_workspace_yaml_loads_the_code_location(tmp_path: Path) -> None:
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {**os.environ, "RAG_SOURCES": str(REPO / "sources.yaml"), "DAGSTER_HOME": str(home)}
     proc = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
         cwd=REPO,

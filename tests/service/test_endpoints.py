@@ -21,6 +21,8 @@ ROUTES = {
     ("POST", "/v1/search"),
     ("GET", "/v1/documents/{source}/{document_id}"),
     ("GET", "/v1/index"),
+    ("GET", "/v1/chunks/{chunk_id}/lineage"),
+    ("POST", "/v1/feedback"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
