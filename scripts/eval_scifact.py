@@ -134,19 +134,23 @@ def main() -> None:
         )
         print(mode, rows[-1], flush=True)
     if index.reranker is not None:
-        for mode in ("dense", "hybrid"):
+        blended = index.rerank_settings
+        pure = blended.model_copy(update={"blend": 1.0})
+        for mode, settings in (("dense", blended), ("hybrid", blended), ("hybrid", pure)):
+            index.rerank_settings = settings
             t = time.perf_counter()
             run = run_golden(index, holdout, mode, True, 100, ("scifact",))
             seconds = time.perf_counter() - t
             rows.append(
                 {
-                    "mode": mode,
+                    "mode": f"{mode} (blend {settings.blend})",
                     "rerank": True,
                     "holdout": evaluate(holdout.qrels, run),
                     "ms_per_query": round(1000 * seconds / len(holdout.queries), 1),
                 }
             )
             print(mode, "+rerank", rows[-1], flush=True)
+        index.rerank_settings = blended
     store.close()
 
     from rag_pipelines.pipeline.fusion_tuning import load_fusion_record

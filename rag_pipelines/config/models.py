@@ -280,6 +280,13 @@ class RerankSettings(StrictModel):
         None, description="HF id or local folder; null = the model the reranker asset trains."
     )
     top_n: int = Field(30, ge=1, le=200)
+    blend: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of the reranker's order when fused (RRF) with the first-stage order; "
+        "1 = the reranker's order alone.",
+    )
     batch_size: int = Field(16, ge=1, le=512)
     budget_ms: int = Field(2000, ge=10, description="Stop scoring when over budget; keep order.")
     train: RerankTrainSettings | None = None

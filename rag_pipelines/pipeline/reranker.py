@@ -21,7 +21,7 @@ from rag_pipelines.hashing import sha256_bytes, sha256_text
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.retrieval.rerank import CrossEncoderReranker
-from rag_pipelines.retrieval.rerank_train import mine_pairs, train_cross_encoder
+from rag_pipelines.retrieval.rerank_train import RECIPE, mine_pairs, train_cross_encoder
 from rag_pipelines.storage import atomic_write_text
 
 RECORD = "reranker.json"
@@ -96,6 +96,7 @@ def _trained(
         else resolve_model(ctx.config.embedding.model, ctx.config.embedding.revision).path
     )
     key = sha256_text(
+        RECIPE,
         str(base),
         index.manifest.model.key,
         sha256_bytes(train.qrels.read_bytes()),

@@ -25,7 +25,7 @@ from rag_pipelines.retrieval.filters import matches
 from rag_pipelines.retrieval.fusion import fuse_rankings
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import Hit, Mode, SearchResponse
-from rag_pipelines.retrieval.rerank import CrossEncoderReranker
+from rag_pipelines.retrieval.rerank import CrossEncoderReranker, blend_orders
 
 Encoder = Callable[[str], np.ndarray]
 
@@ -169,7 +169,9 @@ class VersionIndex:
             ]
             result = self.reranker.rerank(query, passages, self.rerank_settings.budget_ms)
             rerank_scores = {head[i][0]: s for i, s in result.scores.items()}
-            ordered = [head[i] for i in result.order] + ordered[len(head) :]
+            ordered = (
+                blend_orders(head, result.order, self.rerank_settings.blend) + ordered[len(head) :]
+            )
 
         hits = [
             Hit.from_payload(

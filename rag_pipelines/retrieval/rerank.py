@@ -7,9 +7,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rag_pipelines.errors import ModelLoadError
+from rag_pipelines.retrieval.fusion import fuse_rankings
+
+T = TypeVar("T")
+# RRF constant for blending the two orders of a short head (top-N ≤ 200): small, so that the
+# top ranks of each order dominate.
+BLEND_K = 20
 
 
 @dataclass
@@ -62,3 +68,22 @@ class CrossEncoderReranker:
         return Reranked(
             order=scored + rest, scores=scores, scored=len(scores), budget_exhausted=exhausted
         )
+
+
+def blend_orders(head: Sequence[T], rerank_order: Sequence[int], blend: float) -> list[T]:
+    """The head reordered by weighted RRF of its first-stage order and the reranker's order.
+
+    blend = 1 is the reranker's order alone; 0 keeps the first stage. A blend guards against a
+    reranker that is good on average but wrong on a query the first stage already got right.
+    """
+    if blend >= 1.0:
+        return [head[i] for i in rerank_order]
+    if blend <= 0.0:
+        return list(head)
+    first = [str(i) for i in range(len(head))]
+    fused = fuse_rankings(
+        {"first": first, "rerank": [str(i) for i in rerank_order]},
+        {"first": 1.0 - blend, "rerank": blend},
+        BLEND_K,
+    )
+    return [head[int(f.id)] for f in fused]

@@ -22,6 +22,9 @@ from rag_pipelines.retrieval.engine import VersionIndex
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
+HEAD_LR_FACTOR = 30.0
+# Bump when the training recipe changes, so a model trained the old way is not reused.
+RECIPE = "2-posweight-headlr"
 
 
 @dataclass(frozen=True)
@@ -93,12 +96,27 @@ def train_cross_encoder(
     model.train()
     steps_per_epoch = (len(pairs) + settings.batch_size - 1) // settings.batch_size
     total = steps_per_epoch * settings.epochs
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01)
+    # The one-logit head starts from random weights while the encoder is already trained: give the
+    # head a much larger step so it finds a direction before the encoder drifts.
+    head = [p for n, p in model.named_parameters() if n.startswith(("classifier", "bert.pooler"))]
+    head_ids = {id(p) for p in head}
+    body = [p for p in model.parameters() if id(p) not in head_ids]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": body, "lr": settings.learning_rate},
+            {"params": head, "lr": settings.learning_rate * HEAD_LR_FACTOR},
+        ],
+        weight_decay=0.01,
+    )
     warmup = max(1, total // 10)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
     )
-    loss_fn = torch.nn.BCEWithLogitsLoss()
+    # Hard negatives outnumber positives several to one; without re-weighting the cheapest
+    # minimum is the class prior, and the model learns a constant (what an earlier run did).
+    positives = sum(1 for p in pairs if p.label > 0.5)
+    pos_weight = torch.tensor([(len(pairs) - positives) / max(1, positives)], device=model.device)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     started = time.perf_counter()
     step = 0
     last_loss = 0.0

@@ -114,3 +114,27 @@ def test_unloadable_model_is_a_typed_error(tmp_path: object) -> None:
     """A model folder that cannot be loaded raises ModelLoadError naming it."""
     with pytest.raises(ModelLoadError, match="could not load reranker"):
         CrossEncoderReranker(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("blend", "expected"),
+    [
+        (1.0, ["d", "c", "b", "a"]),  # the reranker's order alone
+        (0.0, ["a", "b", "c", "d"]),  # the first stage untouched
+        # equal say: a (first 1, rerank 4) and d (first 4, rerank 1) tie on score, as do b and c;
+        # ties break by best single rank, then by first-stage position
+        (0.5, ["a", "d", "b", "c"]),
+        # the reranker's weight leads, so on a full reversal its order wins throughout
+        (0.8, ["d", "c", "b", "a"]),
+    ],
+)
+def test_blend_orders_weights_first_stage_against_reranker(
+    blend: float, expected: list[str]
+) -> None:
+    head = ["a", "b", "c", "d"]
+    assert rerank_module.blend_orders(head, [3, 2, 1, 0], blend) == expected
+
+
+def test_blend_keeps_an_item_both_orders_agree_on_at_the_top() -> None:
+    head = ["a", "b", "c", "d", "e"]
+    assert rerank_module.blend_orders(head, [0, 4, 3, 2, 1], 0.5)[0] == "a"
