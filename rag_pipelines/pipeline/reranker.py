@@ -38,6 +38,7 @@ class RerankerRecord(BaseModel):
     training: dict[str, float] = Field(default_factory=dict)
     seconds: float = 0.0
     note: str = ""
+    settings_key: str = Field("", description="Rerank settings and training recipe it was made by.")
 
 
 def load_reranker_record(build_dir: Path) -> RerankerRecord | None:
@@ -56,11 +57,12 @@ def prepare_reranker(
 ) -> RerankerRecord:
     """Decide (and if configured, train and judge) the reranker for a version."""
     build_dir = ctx.registry.build_path(version)
+    settings = ctx.config.retrieval.rerank
+    settings_key = sha256_text(RECIPE, settings.model_dump_json())[:16]
     existing = load_reranker_record(build_dir)
-    if existing is not None:
+    if existing is not None and existing.settings_key == settings_key:
         return existing
     started = time.perf_counter()
-    settings = ctx.config.retrieval.rerank
     if settings.model:
         path = str(resolve_model(settings.model).path)
         record = RerankerRecord(
@@ -74,6 +76,7 @@ def prepare_reranker(
     else:
         record = RerankerRecord(status="disabled", note="no reranker configured or trained")
     record.seconds = round(time.perf_counter() - started, 1)
+    record.settings_key = settings_key
     atomic_write_text(build_dir / RECORD, record.model_dump_json(indent=2))
     return record
 
