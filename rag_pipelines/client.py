@@ -18,11 +18,15 @@ class ServiceError(RuntimeError):
         self.status = status
         self.code = str(body.get("error", "error"))
         self.details = body.get("details", [])
+        self.request_id = body.get("request_id")
         super().__init__(f"{status} {self.code}: {body.get('message', '')}")
 
 
 class RagClient:
-    """Talk to `rag-pipelines serve` from a downstream application."""
+    """Talk to `rag-pipelines serve` from a downstream application.
+
+    `api_key` is sent as a bearer token; the service needs one once `service.auth` is set.
+    """
 
     def __init__(self, base_url: str, api_key: str | None = None, timeout_s: float = 30.0) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from rag_pipelines.errors import RagPipelinesError
+from rag_pipelines.index.access import AccessPolicy, Readers
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.pipeline.documents import load_ledger
 from rag_pipelines.pipeline.snapshot import CHUNKS, DOCUMENTS
@@ -27,15 +28,22 @@ class Lineage(BaseModel):
     model: dict[str, Any]
 
 
-def chunk_lineage(ctx: PipelineContext, chunk_id: str, version: str | None = None) -> Lineage:
-    """The lineage of a chunk in `version` (default: the published one)."""
+def chunk_lineage(
+    ctx: PipelineContext, chunk_id: str, version: str | None = None, readers: Readers = None
+) -> Lineage:
+    """The lineage of a chunk in `version` (default: the published one), as `readers` see it.
+
+    A chunk of a document hidden from `readers` is reported as not found, and counts only
+    include what they may read.
+    """
     registry = ctx.registry
     version = version or registry.live_manifest().version
     manifest = registry.manifest(version)
     folder = registry.build_path(version)
     lookup = SnapshotLookup(folder / DOCUMENTS, folder / CHUNKS)
     chunk = lookup.chunk(chunk_id)
-    if chunk is None:
+    policy = AccessPolicy.from_settings(manifest.settings)
+    if chunk is None or not policy.readable(chunk.source, chunk.document_id, readers):
         raise ChunkNotFound(f"no chunk {chunk_id!r} in index version {version}")
     key = f"{chunk.source}/{chunk.document_id}"
     document = lookup.document(key)
@@ -43,6 +51,12 @@ def chunk_lineage(ctx: PipelineContext, chunk_id: str, version: str | None = Non
     summary = manifest.sources.get(chunk.source)
     published = [p.published_at for p in registry.history() if p.version == version]
     live = registry.live()
+    documents_in_source = summary.documents if summary else None
+    source_hash = summary.content_hash if summary else None
+    if not policy.source_open_to(chunk.source, readers):
+        # Both would change with (and count) documents these readers may not see.
+        documents_in_source = visible_documents(policy, lookup, readers).get(chunk.source, 0)
+        source_hash = None
     return Lineage(
         chunk={
             "id": chunk.id,
@@ -66,8 +80,8 @@ def chunk_lineage(ctx: PipelineContext, chunk_id: str, version: str | None = Non
         },
         source_version={
             "source": chunk.source,
-            "source_content_hash": summary.content_hash if summary else None,
-            "documents_in_source": summary.documents if summary else None,
+            "source_content_hash": source_hash,
+            "documents_in_source": documents_in_source,
             "document_first_seen_at": ledger.first_seen_at if ledger else None,
             "document_changed_at": ledger.changed_at if ledger else None,
             "document_state_now": ledger.state if ledger else None,
@@ -83,3 +97,15 @@ def chunk_lineage(ctx: PipelineContext, chunk_id: str, version: str | None = Non
         },
         model={"ref": manifest.model_ref, **manifest.model.model_dump(), "key": manifest.model.key},
     )
+
+
+def visible_documents(
+    policy: AccessPolicy, lookup: SnapshotLookup, readers: Readers
+) -> dict[str, int]:
+    """Documents per source that `readers` may see."""
+    counts: dict[str, int] = {}
+    for key in lookup.document_keys():
+        source, document_id = key.split("/", 1)
+        if policy.readable(source, document_id, readers):
+            counts[source] = counts.get(source, 0) + 1
+    return counts

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from rag_pipelines.config.access import AccessSettings, ServiceSettings
+
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 BUNDLED_MODELS = {"bundled:all-MiniLM-L6-v2"}
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
@@ -157,6 +159,7 @@ class SourceConfig(StrictModel):
     owner: str | None = None
     tags: list[str] = Field(default_factory=list)
     metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    access: AccessSettings = Field(default_factory=lambda: AccessSettings())
 
 
 class EmbeddingSettings(StrictModel):
@@ -397,6 +400,7 @@ class SourcesFile(StrictModel):
     retrieval: RetrievalSettings = Field(default_factory=lambda: RetrievalSettings())
     evaluation: EvaluationSettings = Field(default_factory=lambda: EvaluationSettings())
     defaults: Defaults = Field(default_factory=lambda: Defaults())
+    service: ServiceSettings = Field(default_factory=lambda: ServiceSettings())
     sources: list[SourceConfig] = Field(min_length=1)
 
     @field_validator("sources")

@@ -10,6 +10,7 @@ from qdrant_client import QdrantClient, models
 
 from rag_pipelines.hashing import point_uuid
 from rag_pipelines.index.vector_store import (
+    ACCESS_KEY,
     DENSE,
     SPARSE,
     PayloadFilter,
@@ -59,6 +60,8 @@ class ClientVectorStore:
             vectors_config=dense,
             sparse_vectors_config={SPARSE: models.SparseVectorParams()} if sparse else None,
         )
+        if self.kind == "server":  # local mode has no payload indexes
+            self.client.create_payload_index(name, ACCESS_KEY, models.PayloadSchemaType.KEYWORD)
 
     def upsert(self, name: str, points: Sequence[VectorPoint]) -> None:
         """Insert or replace points in batches, waiting for each to apply."""
@@ -190,5 +193,9 @@ def client_filter(flt: PayloadFilter | None) -> models.Filter | None:
     for key, value in flt.metadata.items():
         must.append(
             models.FieldCondition(key=f"metadata.{key}", match=models.MatchValue(value=value))
+        )
+    if flt.groups is not None:
+        must.append(
+            models.FieldCondition(key=ACCESS_KEY, match=models.MatchAny(any=list(flt.groups)))
         )
     return models.Filter(must=must)

@@ -13,6 +13,7 @@ import qdrant_edge as qe
 
 from rag_pipelines.hashing import point_uuid
 from rag_pipelines.index.vector_store import (
+    ACCESS_KEY,
     DENSE,
     SPARSE,
     PayloadFilter,
@@ -70,8 +71,14 @@ class EdgeVectorStore:
             sparse_vectors={SPARSE: qe.EdgeSparseVectorParams()} if sparse else None,
             wal_enabled=False,
         )
+        shard = qe.EdgeShard.create(str(path), config)
+        # Every service query filters on the caller's groups; without an index a selective
+        # filter makes HNSW search 10-100x slower (measured at 20k points).
+        shard.update(
+            qe.UpdateOperation.create_field_index(ACCESS_KEY, qe.PayloadSchemaType.Keyword)
+        )
         with self._lock:
-            self._shards[name] = qe.EdgeShard.create(str(path), config)
+            self._shards[name] = shard
 
     def upsert(self, name: str, points: Sequence[VectorPoint]) -> None:
         """Insert or replace points in batches."""
@@ -190,6 +197,8 @@ def edge_filter(flt: PayloadFilter | None) -> qe.Filter | None:
         must.append(qe.FieldCondition(key="tags", match=qe.MatchAny(any=list(flt.tags))))
     for key, value in flt.metadata.items():
         must.append(qe.FieldCondition(key=f"metadata.{key}", match=_match_value(value)))
+    if flt.groups is not None:
+        must.append(qe.FieldCondition(key=ACCESS_KEY, match=qe.MatchAny(any=list(flt.groups))))
     return qe.Filter(must=must)
 
 

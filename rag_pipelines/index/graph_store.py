@@ -56,7 +56,23 @@ def load_networkx(path: Path) -> nx.Graph:
 
 def load_transition(path: Path) -> tuple[list[str], sparse.csr_array]:
     """Node ids and the row-stochastic transition matrix of the (undirected) graph."""
+    return _transition(_read(path))
+
+
+def load_walk_graph(
+    path: Path,
+) -> tuple[list[str], sparse.csr_array, list[tuple[str, str] | None]]:
+    """Node ids, transition matrix, and each node's document (source, id); None for phrases."""
     data = _read(path)
+    nodes, transition = _transition(data)
+    attrs: list[dict[str, object]] = data["node_attrs"]  # type: ignore[assignment]
+    owners: list[tuple[str, str] | None] = [
+        (str(a["source"]), str(a["document_id"])) if "document_id" in a else None for a in attrs
+    ]
+    return nodes, transition, owners
+
+
+def _transition(data: dict[str, object]) -> tuple[list[str], sparse.csr_array]:
     nodes: list[str] = data["nodes"]  # type: ignore[assignment]
     edges: dict[str, list[float]] = data["edges"]  # type: ignore[assignment]
     src = np.asarray(edges["src"], dtype=np.int64)

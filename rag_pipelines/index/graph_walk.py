@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from scipy import sparse
 
@@ -21,12 +23,33 @@ class GraphWalker:
         self.is_chunk = np.fromiter(
             (n.startswith("c:") for n in nodes), dtype=bool, count=len(nodes)
         )
+        self.seedable = np.ones(len(nodes), dtype=bool)
+
+    def masked(self, allowed: np.ndarray) -> GraphWalker:
+        """The walk on the graph without the nodes `allowed` marks False (a boolean per node).
+
+        Edges into hidden nodes are dropped and every row renormalized, which is exactly the
+        transition matrix of the graph the hidden nodes were never part of: no score, rank or
+        neighbour depends on them. A phrase left with no visible neighbour is no seed either.
+        """
+        keep = sparse.diags_array(allowed.astype(np.float64))
+        kept = sparse.csr_array(keep @ self.transition @ keep)
+        out = np.asarray(kept.sum(axis=1)).ravel()
+        scale = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
+        walker = copy.copy(self)  # shares nodes, index and is_chunk
+        walker.transition = sparse.csr_array(sparse.diags_array(scale) @ kept)
+        walker.seedable = allowed & (self.is_chunk | (out > 0))
+        return walker
 
     def walk(
         self, seeds: dict[str, float], steps: int = 3, restart: float = 0.3
     ) -> dict[str, float]:
         """Visit probability of every reached chunk node (node id → score)."""
-        known = {self.index[n]: w for n, w in seeds.items() if n in self.index and w > 0}
+        known = {
+            i: w
+            for n, w in seeds.items()
+            if (i := self.index.get(n)) is not None and w > 0 and self.seedable[i]
+        }
         if not known:
             return {}
         idx = np.fromiter(known, dtype=np.int64)

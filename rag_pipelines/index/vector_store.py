@@ -10,6 +10,7 @@ import numpy as np
 
 DENSE = "dense"
 SPARSE = "bm25"
+ACCESS_KEY = "access_groups"  # payload field: the groups that may read a chunk
 
 
 @dataclass(frozen=True)
@@ -41,16 +42,21 @@ class VectorHit:
 
 @dataclass(frozen=True)
 class PayloadFilter:
-    """Restrict a search: any of these sources, any of these tags, and exact metadata values."""
+    """Restrict a search: any of these sources, any of these tags, and exact metadata values.
+
+    `groups` is the caller's access: a chunk matches only if one of its `access_groups` is among
+    them (None: no access restriction; an empty tuple matches nothing).
+    """
 
     sources: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     metadata: dict[str, str | int | bool] = field(default_factory=dict)
+    groups: tuple[str, ...] | None = None
 
     @property
     def empty(self) -> bool:
         """No restriction at all."""
-        return not (self.sources or self.tags or self.metadata)
+        return not (self.sources or self.tags or self.metadata) and self.groups is None
 
 
 class VectorStore(Protocol):

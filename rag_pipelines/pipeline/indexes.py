@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from rag_pipelines.embedding.cache import EmbeddingCache
+from rag_pipelines.index.access import AccessPolicy
 from rag_pipelines.index.bm25 import Bm25Model
 from rag_pipelines.index.bm25_tokenizer import Bm25Tokenizer
 from rag_pipelines.index.graph_build import build_graph
@@ -78,6 +79,7 @@ def build_vector_index(ctx: PipelineContext, version: str, store: VectorStore) -
         chunks = snapshot_chunks(ctx, version)
         name = collection_name(ctx.config.index.qdrant, snapshot.pipeline, version)
         key = snapshot.model.key
+        access = AccessPolicy.from_settings(snapshot.settings)
         cache = EmbeddingCache(ctx.workspace.embedding_cache_path)
         try:
             store.create_collection(name, snapshot.model.dimension)
@@ -96,7 +98,13 @@ def build_vector_index(ctx: PipelineContext, version: str, store: VectorStore) -
                         VectorPoint(
                             c.id,
                             vectors[c.text_hash],
-                            chunk_payload(c, ctx.config.source(c.source), version, key),
+                            chunk_payload(
+                                c,
+                                ctx.config.source(c.source),
+                                version,
+                                key,
+                                access.groups_of(c.source, c.document_id),
+                            ),
                         )
                         for c in batch
                     ],
@@ -121,6 +129,7 @@ def build_bm25_index(ctx: PipelineContext, version: str, store: VectorStore) -> 
         chunks = snapshot_chunks(ctx, version)
         settings = ctx.config.index.bm25
         tokenize = Bm25Tokenizer(settings)
+        access = AccessPolicy.from_settings(snapshot.settings)
         terms = [tokenize(c.embed_text) for c in chunks]
         model = Bm25Model.fit(terms, settings.k1, settings.b, settings.epsilon)
         model.save(ctx.registry.build_path(version) / BM25_MODEL, settings.model_dump(mode="json"))
@@ -133,7 +142,11 @@ def build_bm25_index(ctx: PipelineContext, version: str, store: VectorStore) -> 
             ):
                 indices, values = model.document_vector(chunk_terms)
                 payload = chunk_payload(
-                    chunk, ctx.config.source(chunk.source), version, snapshot.model.key
+                    chunk,
+                    ctx.config.source(chunk.source),
+                    version,
+                    snapshot.model.key,
+                    access.groups_of(chunk.source, chunk.document_id),
                 )
                 points.append(VectorPoint(chunk.id, None, payload, SparseVector(indices, values)))
             store.upsert(name, points)

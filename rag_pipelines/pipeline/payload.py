@@ -9,9 +9,13 @@ from rag_pipelines.config.models import SourceConfig
 
 
 def chunk_payload(
-    chunk: Chunk, source: SourceConfig, version: str, model_key: str
+    chunk: Chunk,
+    source: SourceConfig,
+    version: str,
+    model_key: str,
+    access_groups: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Everything a hit needs to be shown and traced back, without another lookup."""
+    """Everything a hit needs to be shown and traced back, and who may read it."""
     return {
         "chunk_id": chunk.id,
         "source": chunk.source,
@@ -33,6 +37,7 @@ def chunk_payload(
         "owner": source.owner,
         "tags": list(source.tags),
         "metadata": dict(source.metadata),
+        "access_groups": list(access_groups),
         "index_version": version,
         "model": model_key,
     }

@@ -16,6 +16,7 @@ from rag_pipelines.chunking.models import Chunk
 from rag_pipelines.embedding.fingerprint import ModelFingerprint
 from rag_pipelines.errors import RagPipelinesError
 from rag_pipelines.hashing import sha256_text
+from rag_pipelines.index.access import AccessPolicy
 from rag_pipelines.index.manifest import SourceSummary
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.ingest.models import Document
@@ -70,6 +71,8 @@ def snapshot_corpus(ctx: PipelineContext) -> SnapshotReport:
         "bm25": ctx.config.index.bm25.model_dump(mode="json"),
         "graph": ctx.config.index.graph.model_dump(mode="json"),
         "store": ctx.config.index.qdrant.backend,
+        # Part of the content hash: changing who may read a source makes a new version.
+        "access": AccessPolicy({s.name: s.access for s in ctx.config.sources}).to_settings(),
     }
     content_hash = sha256_text(
         model_state.fingerprint.key,

@@ -11,16 +11,18 @@ from typing import Any
 import numpy as np
 
 from rag_pipelines.config.models import Bm25Settings, FusionSettings, RerankSettings
+from rag_pipelines.index.access import AccessPolicy, Readers
 from rag_pipelines.index.bm25 import Bm25Model
 from rag_pipelines.index.bm25_tokenizer import Bm25Tokenizer
 from rag_pipelines.index.graph_build import chunk_node, phrase_node
-from rag_pipelines.index.graph_store import load_transition
+from rag_pipelines.index.graph_store import load_walk_graph
 from rag_pipelines.index.graph_walk import GraphWalker
 from rag_pipelines.index.manifest import BuildManifest
 from rag_pipelines.index.phrases import candidate_phrases
 from rag_pipelines.index.vector_store import PayloadFilter, SparseVector, VectorHit, VectorStore
 from rag_pipelines.pipeline.indexes import BM25_MODEL, GRAPH
 from rag_pipelines.pipeline.snapshot import CHUNKS, DOCUMENTS
+from rag_pipelines.retrieval.access import VersionAccess
 from rag_pipelines.retrieval.filters import matches
 from rag_pipelines.retrieval.fusion import fuse_rankings
 from rag_pipelines.retrieval.lookup import SnapshotLookup
@@ -75,8 +77,11 @@ class VersionIndex:
         self.max_phrase_words = int(graph_settings.get("max_phrase_words", 3))
         self.bm25, tokenizer_settings = Bm25Model.load(build_dir / BM25_MODEL)
         self.tokenize = Bm25Tokenizer(Bm25Settings.model_validate(tokenizer_settings))
-        nodes, transition = load_transition(build_dir / GRAPH)
+        nodes, transition, owners = load_walk_graph(build_dir / GRAPH)
         self.walker = GraphWalker(nodes, transition)
+        self.access = VersionAccess(
+            AccessPolicy.from_settings(manifest.settings), self.walker, owners
+        )
         self.lookup = SnapshotLookup(build_dir / DOCUMENTS, build_dir / CHUNKS)
 
     # -- legs -------------------------------------------------------------------------------
@@ -98,18 +103,24 @@ class VersionIndex:
         limit: int,
         flt: PayloadFilter | None,
         seeds_from: list[LegResult],
+        walker: GraphWalker | None = None,
     ) -> LegResult:
-        """Chunks by a walk from the query's key phrases and the other legs' top hits."""
+        """Chunks by a walk from the query's key phrases and the other legs' top hits.
+
+        `walker` is the caller's view of the graph (hidden documents removed); the legs it is
+        seeded from must come from the same view.
+        """
+        walker = walker or self.walker
         seeds: dict[str, float] = {}
         for phrase in set(candidate_phrases(query, self.max_phrase_words)):
             node = phrase_node(phrase)
-            if node in self.walker.index:
+            if node in walker.index:
                 seeds[node] = 1.0 + phrase.count(" ")
         for leg in seeds_from:
             for rank, chunk_id in enumerate(leg.ids[: self.seed_hits], start=1):
                 node = chunk_node(chunk_id)
                 seeds[node] = seeds.get(node, 0.0) + 1.0 / rank
-        scores = self.walker.walk(seeds, self.walk_steps, self.restart)
+        scores = walker.walk(seeds, self.walk_steps, self.restart)
         ranked = sorted(scores, key=lambda c: (-scores[c], c))[: limit * 3]
         payloads = self.store.retrieve(self.manifest.collection, ranked)
         kept = [c for c in ranked if c in payloads and matches(payloads[c], flt)][:limit]
@@ -123,9 +134,16 @@ class VersionIndex:
         mode: Mode = "hybrid",
         rerank: bool | None = None,
         flt: PayloadFilter | None = None,
+        readers: Readers = None,
     ) -> SearchResponse:
-        """Hits of one mode, optionally reranked; every hit from this version."""
+        """Hits of one mode, optionally reranked; every hit from this version.
+
+        `readers` are the caller's groups (None: everything). Every leg applies them itself, so
+        a hidden chunk is never a candidate, a seed, a graph neighbour or a rerank input.
+        """
         started = time.perf_counter()
+        flt = self.access.restrict(flt, readers)
+        walker = self.access.walker_for(readers)
         do_rerank = self.rerank_default if rerank is None else rerank
         if do_rerank and self.reranker is None:
             do_rerank = False
@@ -138,7 +156,7 @@ class VersionIndex:
             legs["bm25"] = self.keyword(query, limit, flt)
         if mode in ("graph", "hybrid"):
             legs["graph"] = self.graph(
-                query, limit, flt, [legs[k] for k in ("dense", "bm25") if k in legs]
+                query, limit, flt, [legs[k] for k in ("dense", "bm25") if k in legs], walker
             )
 
         payloads: dict[str, dict[str, Any]] = {}

@@ -54,6 +54,17 @@ class SnapshotLookup:
             else Document.model_validate_json(_line(self.documents_path, offset))
         )
 
+    def document_keys(self) -> list[str]:
+        """Every document key (source/id) of the version."""
+        self._index()
+        assert self._doc_offsets is not None
+        return list(self._doc_offsets)
+
+    def chunk_count(self, key: str) -> int:
+        """How many chunks a document has."""
+        self._index()
+        return len(self._chunks_by_doc.get(key, ()))
+
     def chunks_of(self, key: str) -> list[dict[str, Any]]:
         """The chunks of a document, in order (ids, sections, pages)."""
         self._index()

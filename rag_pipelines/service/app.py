@@ -6,9 +6,9 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -21,9 +21,16 @@ from rag_pipelines.feedback.store import FeedbackRecord, FeedbackStore
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.lineage import ChunkNotFound, Lineage, chunk_lineage
 from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.pipeline.snapshot import CHUNKS, DOCUMENTS
 from rag_pipelines.retrieval.live import LiveIndex
+from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import SearchResponse
+from rag_pipelines.service.errors import error_response, invalid_field
+from rag_pipelines.service.guard import Guard, current_principal
+from rag_pipelines.service.keys import KeyStore, Principal
+from rag_pipelines.service.manifest_view import manifest_for
 from rag_pipelines.service.metrics import ServiceMetrics
+from rag_pipelines.service.rate_limit import RateLimiter
 from rag_pipelines.service.schemas import (
     ChunkRef,
     DocumentResponse,
@@ -35,15 +42,29 @@ from rag_pipelines.service.schemas import (
 
 log = logging.getLogger(__name__)
 ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Missing or invalid API key"},
     422: {"model": ErrorResponse, "description": "Invalid request"},
+    429: {"model": ErrorResponse, "description": "Rate limit exceeded; see Retry-After"},
     503: {"model": ErrorResponse, "description": "No index published yet"},
 }
+VERSION_PATTERN = r"^v\d{8}T\d{6}-\d{6}$"
+Caller = Annotated[Principal, Depends(current_principal)]
 
 
 def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: float = 1.0) -> FastAPI:
-    """The service for one pipeline; `live` follows its published version."""
+    """The service for one pipeline; `live` follows its published version.
+
+    With `service.auth` configured every route but the probes needs an API key; without it
+    callers are anonymous and read only public documents.
+    """
     live = live or LiveIndex(ctx)
     metrics = ServiceMetrics()
+    settings = ctx.config.service
+    keys = KeyStore.load(settings.auth) if settings.auth is not None else None
+    if keys is None:
+        log.warning("service.auth is not configured: no API key is needed; public documents only")
+    limits = settings.rate_limit
+    limiter = RateLimiter(limits.rate_per_s, limits.burst) if limits.enabled else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -65,6 +86,7 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
     )
     app.state.live = live
     app.state.metrics = metrics
+    app.middleware("http")(Guard(keys, limiter))  # added first: inside the request counter
 
     @app.middleware("http")
     async def count_requests(
@@ -80,35 +102,46 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [_invalid_field(e) for e in exc.errors()]
+        details = [invalid_field(e) for e in exc.errors()]
         message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-        return _error(422, "invalid_request", message, details)
+        return error_response(422, "invalid_request", message, details)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, "http_error", str(exc.detail))
+        return error_response(exc.status_code, "http_error", str(exc.detail))
 
     @app.exception_handler(IndexNotFoundError)
     async def no_index(_: Request, exc: IndexNotFoundError) -> JSONResponse:
-        return _error(503, "no_index", str(exc))
+        return error_response(503, "no_index", str(exc))
 
     @app.exception_handler(RagPipelinesError)
     async def user_error(_: Request, exc: RagPipelinesError) -> JSONResponse:
-        return _error(400, "bad_request", str(exc))
+        return error_response(400, "bad_request", str(exc))
 
     @app.exception_handler(Exception)
-    async def internal_error(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return _error(500, "internal_error", "internal error; see the service log")
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        # Runs outside the guard: the id comes from the request's state, not the context.
+        request_id = getattr(request.state, "request_id", None)
+        log.exception("unhandled error in request %s", request_id)
+        message = "internal error; quote the request id to the operators"
+        headers = {"X-Request-ID": request_id} if request_id else None
+        return error_response(
+            500, "internal_error", message, headers=headers, request_id=request_id
+        )
 
     @app.post("/v1/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
-    def search(body: SearchRequest) -> SearchResponse:
-        """Ranked chunks with per-leg ranks and provenance, all from one index version."""
+    def search(body: SearchRequest, caller: Caller) -> SearchResponse:
+        """Ranked chunks the caller may read, with per-leg ranks and provenance, one version."""
         mode = body.mode or ctx.config.retrieval.default_mode
         started = time.perf_counter()
         with live.acquire() as index:
             response = index.search(
-                body.query, body.top_k, mode, body.rerank, body.filters.to_payload_filter()
+                body.query,
+                body.top_k,
+                mode,
+                body.rerank,
+                body.filters.to_payload_filter(),
+                readers=caller.readers,
             )
         metrics.search_latency.labels(mode=mode, reranked=str(response.reranked).lower()).observe(
             time.perf_counter() - started
@@ -122,13 +155,15 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         responses={404: {"model": ErrorResponse}, **ERRORS},
         tags=["documents"],
     )
-    def document(source: str, document_id: str) -> DocumentResponse | JSONResponse:
+    def document(source: str, document_id: str, caller: Caller) -> DocumentResponse | JSONResponse:
         """A document of the published version with its sections and chunk ids."""
         key = f"{source}/{document_id}"
         with live.acquire() as index:
             found = index.lookup.document(key)
-            if found is None:
-                return _error(404, "not_found", f"no document {key!r} in version {index.version}")
+            # A hidden document is "not found", word for word: a 403 would confirm it exists.
+            if found is None or not index.access.readable(source, document_id, caller.readers):
+                message = f"no document {key!r} in version {index.version}"
+                return error_response(404, "not_found", message)
             chunks = [ChunkRef(**c) for c in index.lookup.chunks_of(key)]
             return DocumentResponse(
                 document_key=key,
@@ -152,27 +187,38 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         responses={404: {"model": ErrorResponse}, **ERRORS},
         tags=["lineage"],
     )
-    def lineage(chunk_id: str, version: str | None = None) -> Lineage | JSONResponse:
+    def lineage(
+        chunk_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+        caller: Caller,
+        version: Annotated[str | None, Query(pattern=VERSION_PATTERN)] = None,
+    ) -> Lineage | JSONResponse:
         """Chunk → document → source version → index version → model fingerprint."""
         try:
-            return chunk_lineage(ctx, chunk_id, version)
+            return chunk_lineage(ctx, chunk_id, version, caller.readers)
         except ChunkNotFound as exc:
-            return _error(404, "not_found", str(exc))
+            return error_response(404, "not_found", str(exc))
 
     @app.get("/v1/index", response_model=IndexResponse, responses=ERRORS, tags=["index"])
-    def index_manifest() -> IndexResponse:
+    def index_manifest(caller: Caller) -> IndexResponse:
         """The published version: its manifest (counts, model, settings) and when it went live."""
         pointer = ctx.registry.live()
         if pointer is None:
             raise IndexNotFoundError("no index is published yet")
         manifest = ctx.registry.manifest(pointer.version)
-        return IndexResponse(
-            version=pointer.version,
-            published_at=pointer.published_at,
-            previous=pointer.previous,
-            staleness=pointer.staleness,
-            manifest=manifest.model_dump(mode="json"),
-        )
+        folder = ctx.registry.build_path(pointer.version)
+        with live.acquire() as index:
+            lookup = (
+                index.lookup
+                if index.version == pointer.version
+                else SnapshotLookup(folder / DOCUMENTS, folder / CHUNKS)
+            )
+            return IndexResponse(
+                version=pointer.version,
+                published_at=pointer.published_at,
+                previous=pointer.previous,
+                staleness=pointer.staleness,
+                manifest=manifest_for(manifest, lookup, caller.readers),
+            )
 
     feedback_store = FeedbackStore(ctx.workspace.feedback_db)
 
@@ -183,12 +229,15 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         responses={404: {"model": ErrorResponse}, **ERRORS},
         tags=["feedback"],
     )
-    def feedback(body: FeedbackRequest) -> FeedbackRecord | JSONResponse:
+    def feedback(body: FeedbackRequest, caller: Caller) -> FeedbackRecord | JSONResponse:
         """Record whether a hit was useful; it becomes a golden set for the next build."""
         with live.acquire() as index:
             chunk = index.lookup.chunk(body.chunk_id)
-            if chunk is None:
-                return _error(404, "not_found", f"no chunk {body.chunk_id} in {index.version}")
+            if chunk is None or not index.access.readable(
+                chunk.source, chunk.document_id, caller.readers
+            ):
+                message = f"no chunk {body.chunk_id} in {index.version}"
+                return error_response(404, "not_found", message)
             return feedback_store.add(
                 utc_now(),
                 body.query,
@@ -209,33 +258,20 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
     def readyz() -> Any:
         """A published version is loaded and can answer queries."""
         if live.version is None:
-            return _error(503, "not_ready", "no index version loaded yet")
+            return error_response(503, "not_ready", "no index version loaded yet")
         return {"status": "ready", "index_version": live.version}
 
     @app.get("/metrics", tags=["ops"], response_class=Response)
     def prometheus() -> Response:
-        """Prometheus text format: request counts, search latency histograms per mode."""
+        """Prometheus text format: request counts, search latency histograms per mode.
+
+        Behind the API key like the data routes (Prometheus sends one as a bearer token): it
+        describes traffic, which is nobody else's business, though no document.
+        """
         metrics.serving(live.version)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-def _error(
-    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
-) -> JSONResponse:
-    body = ErrorResponse(error=code, message=message, details=details or [])
-    return JSONResponse(status_code=status, content=body.model_dump())
-
-
-def _invalid_field(error: dict[str, Any]) -> dict[str, str]:
-    """One validation error as {field, message}; bad JSON names the body, not an offset."""
-    if error.get("type") == "json_invalid":
-        reason = (error.get("ctx") or {}).get("error", "syntax error")
-        position = error["loc"][-1]
-        return {"field": "body", "message": f"invalid JSON at character {position}: {reason}"}
-    field = ".".join(str(p) for p in error["loc"] if p != "body")
-    return {"field": field or "body", "message": error["msg"]}
 
 
 def app_from_env() -> FastAPI:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -10,6 +10,10 @@ from rag_pipelines.index.vector_store import PayloadFilter
 from rag_pipelines.retrieval.models import Mode
 
 MAX_QUERY_CHARS = 2000
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+# A metadata key becomes part of a Qdrant payload path: no dots, brackets or quotes in it.
+MetadataKey = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")]
+MetadataValue = Annotated[str, Field(max_length=500)] | int | bool
 
 
 class Filters(BaseModel):
@@ -17,9 +21,9 @@ class Filters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sources: list[str] = Field(default_factory=list, max_length=50)
-    tags: list[str] = Field(default_factory=list, max_length=50)
-    metadata: dict[str, str | int | bool] = Field(default_factory=dict, max_length=20)
+    sources: list[Name] = Field(default_factory=list, max_length=50)
+    tags: list[Name] = Field(default_factory=list, max_length=50)
+    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=20)
 
     def to_payload_filter(self) -> PayloadFilter:
         """The store-level filter."""
@@ -97,8 +101,9 @@ class IndexResponse(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    """Every error: a code, a message for humans, and field details for 422s."""
+    """Every error: a code, a message for humans, field details for 422s, and the request id."""
 
     error: str
     message: str
     details: list[dict[str, Any]] = Field(default_factory=list)
+    request_id: str | None = Field(None, description="Also in X-Request-ID; quote it to operators.")

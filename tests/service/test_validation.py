@@ -65,7 +65,8 @@ def assert_clean_error(response: httpx.Response, status: int, code: str) -> dict
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert set(body) == {"error", "message", "details"}
+    assert set(body) == {"error", "message", "details", "request_id"}
+    assert body["request_id"] == response.headers["x-request-id"]
     assert body["error"] == code and body["message"]
     for leak in LEAKS:
         assert leak not in response.text, f"{leak!r} leaked into {response.text}"

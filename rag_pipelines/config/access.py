@@ -1,0 +1,72 @@
+"""Access-control settings: which groups read a source, where API keys live, rate limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+PUBLIC = "public"
+EVERYTHING = "*"
+Group = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
+KeyGroup = Annotated[str, Field(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$")]  # * = all
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AccessSettings(_Strict):
+    """Which caller groups may read a source's documents; `public` means every caller."""
+
+    groups: list[Group] = Field(default_factory=lambda: [PUBLIC], min_length=1)
+    documents: dict[str, list[Group]] = Field(
+        default_factory=dict,
+        description="Glob on document id → groups, overriding `groups`; the first match wins.",
+    )
+
+    @field_validator("documents")
+    @classmethod
+    def _some_groups(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for pattern, groups in value.items():
+            if not groups:
+                raise ValueError(f"documents[{pattern!r}] names no group (use [{PUBLIC}])")
+        return value
+
+
+class AuthSettings(_Strict):
+    """Where the service reads its API keys: an environment variable or a file (YAML or JSON)."""
+
+    keys_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    keys_file: Path | None = None
+
+    @field_validator("keys_file")
+    @classmethod
+    def _absolute(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        value = value.expanduser()
+        base = (info.context or {}).get("base_dir")
+        return (value if value.is_absolute() else Path(base or Path.cwd()) / value).resolve()
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> AuthSettings:
+        if (self.keys_env is None) == (self.keys_file is None):
+            raise ValueError("set exactly one of keys_env (a variable name) or keys_file")
+        return self
+
+
+class RateLimitSettings(_Strict):
+    """A token bucket per API key: `rate_per_s` sustained, up to `burst` at once."""
+
+    enabled: bool = True
+    rate_per_s: float = Field(10.0, gt=0)
+    burst: int = Field(20, ge=1)
+
+
+class ServiceSettings(_Strict):
+    """The HTTP service: API keys (none configured = no authentication) and rate limits."""
+
+    auth: AuthSettings | None = None
+    rate_limit: RateLimitSettings = Field(default_factory=lambda: RateLimitSettings())

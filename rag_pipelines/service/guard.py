@@ -1,0 +1,102 @@
+"""The service's front door: request ids, API-key authentication and per-key rate limits."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+
+from rag_pipelines.service.errors import REQUEST_ID, error_response
+from rag_pipelines.service.keys import KeyStore, Principal
+from rag_pipelines.service.rate_limit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+# Probes must work without a key; the schema and docs describe the API, not the documents.
+OPEN_PATHS = frozenset(
+    {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
+ANONYMOUS = Principal("anonymous", frozenset())
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_CHALLENGE = 'Bearer realm="rag-pipelines"'
+
+CallNext = Callable[[Request], Awaitable[Response]]
+
+
+def current_principal(request: Request) -> Principal:
+    """The authenticated caller (anonymous: public documents only)."""
+    principal = getattr(request.state, "principal", None)
+    return principal if isinstance(principal, Principal) else ANONYMOUS
+
+
+class Guard:
+    """HTTP middleware: every request gets an id; all but OPEN_PATHS need a key and a token.
+
+    Without a key store (no `service.auth`) callers are anonymous: public documents only, and no
+    rate limit, which is per key (limit by address at the proxy in front, if needed).
+    """
+
+    def __init__(self, keys: KeyStore | None, limiter: RateLimiter | None) -> None:
+        self.keys = keys
+        self.limiter = limiter
+
+    async def __call__(self, request: Request, call_next: CallNext) -> Response:
+        """Authenticate, rate-limit, and tag the response with its request id."""
+        offered = request.headers.get("x-request-id", "")
+        request_id = offered if _CLIENT_ID.match(offered) else uuid.uuid4().hex
+        request.state.request_id = request_id
+        token = REQUEST_ID.set(request_id)
+        try:
+            response = await self._dispatch(request, call_next)
+        finally:
+            REQUEST_ID.reset(token)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+    async def _dispatch(self, request: Request, call_next: CallNext) -> Response:
+        if request.url.path in OPEN_PATHS:
+            return await call_next(request)
+        if self.keys is None:
+            request.state.principal = ANONYMOUS
+            return await call_next(request)
+        presented = _presented_key(request)
+        if presented is None:
+            return _unauthorized("an API key is required: send Authorization: Bearer <key>")
+        principal = self.keys.identify(presented)
+        if principal is None:
+            log.warning("rejected an invalid API key from %s", _client(request))
+            return _unauthorized("the API key is not valid", invalid=True)
+        request.state.principal = principal
+        if self.limiter is not None:
+            wait = self.limiter.take(principal.name, principal.rate_per_s, principal.burst)
+            if wait > 0:
+                seconds = max(1, math.ceil(wait))
+                return error_response(
+                    429,
+                    "rate_limited",
+                    f"too many requests for {principal.name}; retry in {seconds} s",
+                    headers={"Retry-After": str(seconds)},
+                )
+        return await call_next(request)
+
+
+def _presented_key(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    key = request.headers.get("x-api-key", "").strip()
+    return key or None
+
+
+def _unauthorized(message: str, invalid: bool = False) -> Response:
+    challenge = f'{_CHALLENGE}, error="invalid_token"' if invalid else _CHALLENGE
+    return error_response(401, "unauthorized", message, headers={"WWW-Authenticate": challenge})
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
