@@ -6,19 +6,26 @@ from typing import Any
 
 import dagster as dg
 
-from rag_pipelines.ingest.models import IngestFailure
+from rag_pipelines.pipeline.quarantine import QuarantinedDocument
 
 
-def failures_table(failures: list[IngestFailure], limit: int = 50) -> dg.MetadataValue:
-    """A Markdown table of documents that failed, with reasons."""
-    if not failures:
-        return dg.MetadataValue.md("No failures.")
-    rows = ["| document | error | reason |", "| --- | --- | --- |"]
-    for f in failures[:limit]:
-        reason = f.reason.replace("|", "\\|")[:200]
-        rows.append(f"| {f.document_id} | {f.error_type} | {reason} |")
-    if len(failures) > limit:
-        rows.append(f"| … {len(failures) - limit} more | | |")
+def quarantine_table(entries: list[QuarantinedDocument], limit: int = 50) -> dg.MetadataValue:
+    """A Markdown table of a source's quarantined documents: why, since when, last tried."""
+    if not entries:
+        return dg.MetadataValue.md("Nothing quarantined.")
+    rows = [
+        "| document | error | reason | first seen | failing since | last tried | serving |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for e in entries[:limit]:
+        reason = e.reason.replace("|", "\\|")[:200]
+        serving = "last good version" if e.serving_previous else "nothing"
+        rows.append(
+            f"| {e.document_id} | {e.error_type} | {reason} | {e.first_seen_at} | "
+            f"{e.failed_since} | {e.last_tried_at} | {serving} |"
+        )
+    if len(entries) > limit:
+        rows.append(f"| … {len(entries) - limit} more | | | | | | |")
     return dg.MetadataValue.md("\n".join(rows))
 
 

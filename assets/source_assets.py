@@ -4,13 +4,14 @@ from contextlib import AbstractContextManager
 
 import dagster as dg
 
-from assets.metadata import as_metadata, failures_table, seconds
+from assets.metadata import as_metadata, quarantine_table, seconds
 from assets.resources import EmbeddingModelResource
 from rag_pipelines.locks import exclusive
 from rag_pipelines.pipeline import chunks as chunk_stage
 from rag_pipelines.pipeline import documents as document_stage
 from rag_pipelines.pipeline import embeddings as embedding_stage
 from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.pipeline.quarantine import load_quarantine
 
 
 def build_source_assets(
@@ -25,6 +26,7 @@ def build_source_assets(
             report = document_stage.ingest(ctx, context.partition_key)
         for failure in report.failures:
             context.log.warning(f"{failure.document_id}: {failure.error_type}: {failure.reason}")
+        quarantined = load_quarantine(ctx, [context.partition_key])
         return dg.MaterializeResult(
             metadata={
                 "documents": len(report.documents),
@@ -33,7 +35,9 @@ def build_source_assets(
                 "deleted": len(report.deleted),
                 "unchanged": len(report.unchanged),
                 "failed": len(report.failures),
-                "failures": failures_table(report.failures),
+                "kept_last_good": len(report.kept),
+                "quarantined": len(quarantined),
+                "quarantine": quarantine_table(quarantined),
                 "seconds": seconds(report.seconds),
             }
         )

@@ -110,6 +110,7 @@ def materialize(
                 err.print(f"[red]run failed[/red]: {spec.label} (full log: {outcome.log_path})")
                 raise typer.Exit(1)
     _print_status(ctx)
+    _print_quarantine(ctx, detailed=False)
 
 
 @app.command()
@@ -252,21 +253,58 @@ def rollback(
 ) -> None:
     """Atomically re-point the live index to an earlier kept version."""
     from rag_pipelines.index.stores import open_vector_store
+    from rag_pipelines.locks import exclusive
     from rag_pipelines.pipeline.publish import rollback as roll_back
 
     ctx = PipelineContext(_load())
     store = open_vector_store(ctx.config.index.qdrant, ctx.workspace)
     try:
-        pointer = roll_back(ctx, store, version)
+        # A build's garbage collection could otherwise delete the version being re-pointed to.
+        with exclusive(ctx.workspace.build_lock, "this pipeline's index"):
+            pointer = roll_back(ctx, store, version)
     finally:
         store.close()
     console.print(f"[green]live[/green] {pointer.version} (was {pointer.previous})")
 
 
 @app.command()
-def status() -> None:
-    """Show the published version, its counts and age, and the versions kept."""
-    _print_status(PipelineContext(_load()))
+def status(
+    quarantine: Annotated[
+        bool, typer.Option("--quarantine", "-q", help="List every quarantined document.")
+    ] = False,
+) -> None:
+    """Show the published version, its counts and age, the versions kept, the quarantine."""
+    ctx = PipelineContext(_load())
+    _print_status(ctx)
+    _print_quarantine(ctx, detailed=quarantine)
+
+
+def _print_quarantine(ctx: PipelineContext, detailed: bool) -> None:
+    from rag_pipelines.pipeline.quarantine import load_quarantine
+
+    entries = load_quarantine(ctx)
+    if not entries:
+        console.print("quarantine: empty")
+        return
+    if not detailed:
+        console.print(
+            f"quarantine: {len(entries)} document(s) fail to ingest — "
+            "`rag-pipelines status --quarantine` lists them"
+        )
+        return
+    table = Table("source", "document", "error", "reason", "first seen", "last tried", "serving")
+    for e in entries:
+        table.add_row(
+            e.source,
+            e.path,
+            e.error_type,
+            e.reason,
+            e.first_seen_at[:19],
+            e.last_tried_at[:19],
+            "last good" if e.serving_previous else "nothing",
+        )
+    console.print(f"quarantine: {len(entries)} document(s)")
+    console.print(table)
 
 
 def _print_status(ctx: PipelineContext) -> None:

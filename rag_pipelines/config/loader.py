@@ -33,6 +33,10 @@ def load_sources_file(path: str | Path, env: Mapping[str, str] | None = None) ->
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(path), [f"not UTF-8 text (a bad byte at offset {exc.start}): save it as UTF-8"]
+        ) from None
     return parse_sources(text, path, env)
 
 
@@ -43,6 +47,8 @@ def parse_sources(text: str, path: Path, env: Mapping[str, str]) -> SourcesFile:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(str(path), [f"not valid YAML: {exc}"]) from exc
+    except RecursionError:
+        raise ConfigError(str(path), ["not a sources file: nested too deeply to read"]) from None
     if not isinstance(raw, dict):
         raise ConfigError(str(path), ["the file must be a mapping with a `sources:` list"])
 

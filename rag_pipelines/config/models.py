@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -62,6 +63,9 @@ class FilesystemConnector(StrictModel):
     include: list[str] = Field(default_factory=lambda: ["**/*"], min_length=1)
     exclude: list[str] = Field(default_factory=list)
     max_file_mb: float = Field(50.0, gt=0)
+    fallback_encoding: str = Field(
+        "cp1252", description="How text files that are not valid UTF-8 are decoded."
+    )
 
     @field_validator("root")
     @classmethod
@@ -70,6 +74,27 @@ class FilesystemConnector(StrictModel):
         if not path.is_dir():
             raise ValueError(f"directory does not exist: {path}")
         return path
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _inside_root(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            parts = pattern.replace("\\", "/").split("/")
+            if pattern.startswith("/") or ".." in parts:
+                raise ValueError(
+                    f"pattern {pattern!r} leaves the source root: patterns are relative to "
+                    "`root` and may not be absolute or contain '..' (move `root` up instead)"
+                )
+        return patterns
+
+    @field_validator("fallback_encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r} (e.g. cp1252, latin-1)") from None
+        return value
 
 
 class BeirConnector(StrictModel):

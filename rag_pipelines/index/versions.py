@@ -130,8 +130,7 @@ class VersionRegistry:
             rollback=rollback,
         )
         atomic_write_text(self.workspace.live_pointer, pointer.model_dump_json(indent=2) + "\n")
-        with (self.workspace.index_dir / HISTORY).open("a", encoding="utf-8") as handle:
-            handle.write(pointer.model_dump_json() + "\n")
+        _append_line(self.workspace.index_dir / HISTORY, pointer.model_dump_json())
         return pointer
 
     def history(self) -> list[LivePointer]:
@@ -139,8 +138,13 @@ class VersionRegistry:
         path = self.workspace.index_dir / HISTORY
         if not path.exists():
             return []
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return [LivePointer.model_validate_json(line) for line in lines if line.strip()]
+        pointers: list[LivePointer] = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                pointers.append(LivePointer.model_validate_json(line))
+            except ValueError:  # a line torn by a crash mid-append; LIVE.json is the truth
+                continue
+        return pointers
 
     def collectable(self, retention: int, keep: set[str] | None = None) -> list[str]:
         """Versions beyond the newest `retention` that are neither live nor in `keep`."""
@@ -152,13 +156,31 @@ class VersionRegistry:
         kept = set(complete[-retention:]) | keep
         return [v for v in complete if v not in kept]
 
+    def retire(self, version: str) -> None:
+        """Turn a version back into an incomplete build (manifest gone), ready to delete."""
+        self._refuse_live(version)
+        (self.workspace.build_dir(version) / MANIFEST).unlink(missing_ok=True)
+
     def remove(self, version: str) -> None:
-        """Delete a version's folder (never the live one)."""
+        """Delete a version's folder (never the live one), manifest first."""
+        self.retire(version)
+        shutil.rmtree(self.workspace.build_dir(version), ignore_errors=True)
+
+    def _refuse_live(self, version: str) -> None:
         pointer = self.live()
         if pointer is not None and pointer.version == version:
             raise PublishRefusedError(f"refusing to delete the live version {version}")
-        shutil.rmtree(self.workspace.build_dir(version), ignore_errors=True)
 
     def build_path(self, version: str) -> Path:
         """The folder of a version."""
         return self.workspace.build_dir(version)
+
+
+def _append_line(path: Path, line: str) -> None:
+    """Append one line, first ending a line a crash left torn so the two are not glued."""
+    with path.open("a+b") as handle:
+        if handle.seek(0, 2) > 0:
+            handle.seek(-1, 2)
+            if handle.read(1) != b"\n":
+                handle.write(b"\n")
+        handle.write(line.encode("utf-8") + b"\n")

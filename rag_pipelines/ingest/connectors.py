@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rag_pipelines.config.models import BeirConnector, FilesystemConnector, SourceConfig
 from rag_pipelines.hashing import sha256_bytes, sha256_text
-from rag_pipelines.ingest.globs import matches
+from rag_pipelines.ingest.globs import compile_glob, matches
 from rag_pipelines.ingest.models import IngestFailure
 
 _SKIPPED_NAMES = (".DS_Store", "Thumbs.db")
@@ -33,10 +33,12 @@ class SourceItem:
 
 @dataclass
 class Listing:
-    """What a connector found: items to ingest and items it could not read."""
+    """What a connector found: items to ingest, items it could not read, folders it could not
+    list ("" for the root: their documents are unknown this time, not deleted)."""
 
     items: list[SourceItem]
     failures: list[IngestFailure]
+    unlisted: list[str] = field(default_factory=list)
 
 
 def list_source(source: SourceConfig) -> Listing:
@@ -52,13 +54,17 @@ def iso_time(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds")
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    # Directory symlinks are not followed, so a symlink loop cannot hang the walk.
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+def _walk(root: Path, on_error: Callable[[OSError], None]) -> Iterator[tuple[Path, bool]]:
+    """(path, is a directory link) of every visible file, and of every directory link."""
+    # Directory links are reported, never followed, so a symlink loop cannot hang the walk.
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in dirnames:
+            if (Path(dirpath) / name).is_symlink():
+                yield Path(dirpath) / name, True
         for name in sorted(filenames):
             if not name.startswith((".", "~$")) and name not in _SKIPPED_NAMES:
-                yield Path(dirpath) / name
+                yield Path(dirpath) / name, False
 
 
 def _list_filesystem(source: str, conn: FilesystemConnector) -> Listing:
@@ -66,10 +72,24 @@ def _list_filesystem(source: str, conn: FilesystemConnector) -> Listing:
     limit = int(conn.max_file_mb * 1024 * 1024)
     items: list[SourceItem] = []
     failures: list[IngestFailure] = []
-    for path in _walk(root):
+    unlisted: list[str] = []
+
+    def unreadable_folder(exc: OSError) -> None:
+        folder = Path(str(exc.filename or root))
+        rel = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else "."
+        unlisted.append("" if rel == "." else f"{rel}/")
+        failures.append(
+            IngestFailure(
+                source=source,
+                document_id=unlisted[-1] or "./",
+                uri=folder.as_uri(),
+                reason=f"cannot list the folder (its documents are kept as they were): {exc}",
+                error_type=type(exc).__name__,
+            )
+        )
+
+    for path, dir_link in _walk(root, unreadable_folder):
         rel = path.relative_to(root).as_posix()
-        if not matches(rel, conn.include, conn.exclude):
-            continue
         uri = path.as_uri()
 
         def fail(reason: str, kind: str, rel: str = rel, uri: str = uri) -> None:
@@ -79,6 +99,17 @@ def _list_filesystem(source: str, conn: FilesystemConnector) -> Listing:
                 )
             )
 
+        if dir_link:
+            # Inside the root its files are listed under their real paths; outside, refused.
+            real = path.resolve()
+            if not real.is_relative_to(root) and not _excluded(rel, conn.exclude):
+                fail(
+                    f"refused: directory link resolves outside the source root ({real})",
+                    "OutsideRoot",
+                )
+            continue
+        if not matches(rel, conn.include, conn.exclude):
+            continue
         try:
             real = path.resolve(strict=True)
             if not real.is_relative_to(root):
@@ -89,6 +120,9 @@ def _list_filesystem(source: str, conn: FilesystemConnector) -> Listing:
                 fail(
                     f"file is {stat.st_size} bytes, over max_file_mb={conn.max_file_mb}", "TooLarge"
                 )
+                continue
+            if stat.st_size == 0:
+                fail("the file is empty (0 bytes)", "EmptyFile")
                 continue
             data = real.read_bytes()
         except (OSError, RuntimeError) as exc:
@@ -104,7 +138,13 @@ def _list_filesystem(source: str, conn: FilesystemConnector) -> Listing:
                 path=real,
             )
         )
-    return Listing(items=items, failures=failures)
+    return Listing(items=items, failures=failures, unlisted=unlisted)
+
+
+def _excluded(rel_dir: str, exclude: list[str]) -> bool:
+    """True if an exclude pattern names the folder or everything in it."""
+    names = (rel_dir, f"{rel_dir}/", f"{rel_dir}/x")
+    return any(compile_glob(pattern).match(name) for pattern in exclude for name in names)
 
 
 def _list_beir(source: str, conn: BeirConnector) -> Listing:

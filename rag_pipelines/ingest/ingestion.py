@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from rag_pipelines.config.models import SourceConfig
+from rag_pipelines.config.models import FilesystemConnector, SourceConfig
 from rag_pipelines.ingest.connectors import SourceItem, list_source
 from rag_pipelines.ingest.models import Document, IngestFailure
 from rag_pipelines.ingest.parsing import parse_item
@@ -26,6 +26,7 @@ class IngestReport:
     changed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # failed now; the last good version is kept
     seconds: float = 0.0
 
 
@@ -38,7 +39,9 @@ def ingest_source(
 ) -> IngestReport:
     """Parse new and changed documents; a bad file becomes a failure, never an exception.
 
-    `policy` names the redaction settings; a document parsed under another policy is parsed
+    A document that fails (unreadable, corrupt, vanished mid-run, in a folder that cannot be
+    listed) keeps its last good version: only a file's absence from a complete listing deletes
+    it. `policy` names the redaction settings; a document parsed under another policy is parsed
     again, so turning redaction on reaches documents that did not change.
     """
     started = time.perf_counter()
@@ -59,12 +62,31 @@ def ingest_source(
                 document.metadata["pii_policy"] = policy
                 report.documents.append(document)
                 (report.changed if old is not None else report.added).append(item.id)
+            elif old is not None:
+                report.documents.append(_kept(old, redactor, policy))
+                report.kept.append(item.id)
         if progress is not None:
             progress(i, total)
+    present = {d.id for d in report.documents}
+    unreadable = {f.document_id for f in listing.failures}
+    for doc_id, old in previous.items():
+        unlisted = any(doc_id.startswith(prefix) for prefix in listing.unlisted)
+        if doc_id not in present and (doc_id in unreadable or unlisted):
+            report.documents.append(_kept(old, redactor, policy))
+            report.kept.append(doc_id)
     present = {d.id for d in report.documents}
     report.deleted = sorted(set(previous) - present)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _kept(old: Document, redactor: PiiRedactor | None, policy: str) -> Document:
+    """A failed document's last good version, redacted if the policy changed since."""
+    if redactor is None or old.metadata.get("pii_policy", "off") == policy:
+        return old
+    kept = redact_document(old, redactor)
+    kept.metadata["pii_policy"] = policy
+    return kept
 
 
 def _refreshed(old: Document, item: SourceItem) -> Document:
@@ -76,8 +98,12 @@ def _refreshed(old: Document, item: SourceItem) -> Document:
 def _parse(
     item: SourceItem, source: SourceConfig, failures: list[IngestFailure]
 ) -> Document | None:
+    connector = source.connector
+    fallback = (
+        connector.fallback_encoding if isinstance(connector, FilesystemConnector) else "cp1252"
+    )
     try:
-        return parse_item(item, source.name)
+        return parse_item(item, source.name, fallback_encoding=fallback)
     except Exception as exc:  # any parser error: record it and go on with the other files
         failures.append(
             IngestFailure(

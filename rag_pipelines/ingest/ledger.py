@@ -30,10 +30,18 @@ class LedgerEntry(BaseModel):
 def update_ledger(
     previous: Iterable[LedgerEntry], report: IngestReport, now: str
 ) -> list[LedgerEntry]:
-    """The ledger after an ingest run: adds, edits, failures and deletions recorded with times."""
-    entries = {e.id: e for e in previous}
+    """The ledger after an ingest run: adds, edits, failures and deletions recorded with times.
+
+    A failed document stays `failed` (with the hash of the version still served, if one is
+    kept) and its `changed_at` is when it started failing; `last_seen_at` is the last attempt.
+    """
+    before = {e.id: e for e in previous}
+    entries = dict(before)
+    failed = {f.document_id: f for f in report.failures}
     for doc in report.documents:
-        old = entries.get(doc.id)
+        if doc.id in failed:
+            continue
+        old = before.get(doc.id)
         changed = old is None or old.state != "active" or old.content_hash != doc.content_hash
         entries[doc.id] = LedgerEntry(
             id=doc.id,
@@ -45,8 +53,8 @@ def update_ledger(
             changed_at=now if changed else (old.changed_at if old else now),
             last_seen_at=now,
         )
-    for failure in report.failures:
-        old = entries.get(failure.document_id)
+    for failure in failed.values():
+        old = before.get(failure.document_id)
         entries[failure.document_id] = LedgerEntry(
             id=failure.document_id,
             state="failed",
@@ -58,7 +66,7 @@ def update_ledger(
             last_seen_at=now,
             error=f"{failure.error_type}: {failure.reason}",
         )
-    present = {d.id for d in report.documents} | {f.document_id for f in report.failures}
+    present = {d.id for d in report.documents} | set(failed)
     for doc_id, old in list(entries.items()):
         if doc_id not in present and old.state != "deleted":
             entries[doc_id] = old.model_copy(

@@ -10,6 +10,12 @@ from rag_pipelines.ingest.connectors import SourceItem
 from rag_pipelines.ingest.models import Document, Section
 from rag_pipelines.ingest.offline import prepare_unstructured
 from rag_pipelines.ingest.sections import Element, build_sections
+from rag_pipelines.ingest.sniff import (
+    FileVanished,
+    TooDeeplyNested,
+    check_file,
+    explain_no_text,
+)
 
 # Extensions unstructured handles with the dependencies we install.
 SUPPORTED_EXTENSIONS = frozenset(
@@ -44,27 +50,41 @@ class EmptyDocument(ValueError):
     """Parsing succeeded but found no text."""
 
 
-def parse_item(item: SourceItem, source: str, metadata: dict[str, Any] | None = None) -> Document:
+def parse_item(
+    item: SourceItem,
+    source: str,
+    metadata: dict[str, Any] | None = None,
+    fallback_encoding: str = "cp1252",
+) -> Document:
     """A Document from a connector item: BEIR records as-is, files through unstructured."""
     if item.path is None:
         sections = [Section(path=[], text=item.text or "")] if (item.text or "").strip() else []
         if not sections:
             raise EmptyDocument("record has no text")
         return _document(item, source, item.title or item.id, ["NarrativeText"], sections, metadata)
-    elements, kinds, title = partition_file(item.path)
+    path = item.path
+    supported = path.suffix.lower() in SUPPORTED_EXTENSIONS
+    encoding = check_file(path, fallback_encoding) if supported else None
+    elements, kinds, title = partition_file(path, encoding)
     sections = build_sections(elements)
     if not sections:
-        raise EmptyDocument(f"no text found in {item.path.name} (scanned image or empty file?)")
-    document = _document(item, source, title or item.path.stem, kinds, sections, metadata)
+        raise explain_no_text(path) or EmptyDocument(
+            f"no text found in {path.name} (a scanned image without a text layer?)"
+        )
+    document = _document(item, source, title or path.stem, kinds, sections, metadata)
     # A renamed file with the same content must embed the same text: a title that is only the
     # file name is shown to users but kept out of the embedded context header.
     document.title_from_content = title is not None
     document.links = list(dict.fromkeys(link for e in elements for link in e.links))
+    if encoding is not None and encoding not in ("utf-8", "utf-8-sig"):
+        document.metadata["encoding"] = encoding  # decoded with a fallback: worth knowing
     return document
 
 
-def partition_file(path: Path) -> tuple[list[Element], list[str], str | None]:
-    """Elements, element kinds and a title for one file."""
+def partition_file(
+    path: Path, encoding: str | None = None
+) -> tuple[list[Element], list[str], str | None]:
+    """Elements, element kinds and a title for one file (`encoding`: of a text format)."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
         raise UnsupportedFormat(f"no parser for {suffix or 'files without an extension'}")
@@ -72,7 +92,14 @@ def partition_file(path: Path) -> tuple[list[Element], list[str], str | None]:
     from unstructured.partition.auto import partition
 
     kwargs: dict[str, Any] = {"strategy": "fast"} if suffix == ".pdf" else {}
-    raw = partition(filename=str(path), **kwargs)
+    if encoding is not None:
+        kwargs["encoding"] = encoding  # unstructured's own guess is often wrong on short texts
+    try:
+        raw = partition(filename=str(path), **kwargs)
+    except RecursionError:
+        raise TooDeeplyNested("nested too deeply for the parser (recursion limit)") from None
+    except FileNotFoundError:
+        raise FileVanished("the file was deleted or moved while it was parsed") from None
     elements = [
         Element(
             kind=str(el.category),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag_pipelines.errors import RagPipelinesError
+from rag_pipelines.faults import crash_point
 from rag_pipelines.index.manifest import BuildManifest
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline.context import PipelineContext
@@ -61,4 +62,5 @@ def complete_candidate(ctx: PipelineContext, version: str, store_kind: str) -> C
         content_hash=snapshot.content_hash,
     )
     registry.complete(manifest)
+    crash_point("manifest_written")
     return CandidateReport(manifest, False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rag_pipelines.faults import crash_point
 from rag_pipelines.hashing import sha256_text
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.ingest.ingestion import IngestReport, Progress, ingest_source
@@ -34,6 +35,7 @@ def ingest(ctx: PipelineContext, source: str, progress: Progress | None = None) 
     report = ingest_source(config, previous, progress, redactor, policy)
     write_jsonl(ctx.workspace.documents_path(source), report.documents)
     write_jsonl(ctx.workspace.failures_path(source), report.failures)
+    crash_point("documents_written")
     ledger = update_ledger(load_ledger(ctx, source), report, utc_now())
     write_jsonl(ctx.workspace.ledger_path(source), ledger)
     atomic_write_text(ctx.workspace.signature_path(source), signature)

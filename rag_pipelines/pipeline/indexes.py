@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from rag_pipelines.embedding.cache import EmbeddingCache
+from rag_pipelines.faults import crash_point
 from rag_pipelines.index.access import AccessPolicy
 from rag_pipelines.index.bm25 import Bm25Model
 from rag_pipelines.index.bm25_tokenizer import Bm25Tokenizer
@@ -109,6 +110,7 @@ def build_vector_index(ctx: PipelineContext, version: str, store: VectorStore) -
                         for c in batch
                     ],
                 )
+            crash_point("vector_index_partial")
             store.finalize(name)
             count = store.count(name)
         finally:

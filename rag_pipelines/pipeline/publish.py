@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag_pipelines.errors import PublishRefusedError
+from rag_pipelines.faults import crash_point
 from rag_pipelines.index.manifest import LivePointer
 from rag_pipelines.index.stores import alias_name
 from rag_pipelines.index.vector_store import VectorStore
@@ -37,6 +38,7 @@ def publish(ctx: PipelineContext, version: str, store: VectorStore) -> PublishRe
     previous = current.version if current else None
     lag = staleness(ctx, version, previous, utc_now())
     pointer = registry.point_live(version, staleness=lag)
+    crash_point("publish_after_switch")
     return PublishReport(pointer=pointer, changed=True, collected=collect_garbage(ctx, store))
 
 
@@ -76,8 +78,12 @@ def collect_garbage(ctx: PipelineContext, store: VectorStore) -> list[str]:
     removed: list[str] = []
     for version in registry.collectable(ctx.config.index.retention):
         manifest = registry.manifest(version)
+        # Retired first: if this run dies halfway, the version is an incomplete build (never
+        # served, never a rollback target) that the next build removes, not a broken "version".
+        registry.retire(version)
         store.drop_collection(manifest.collection)
         store.drop_collection(manifest.bm25_collection)
+        crash_point("gc_partial")
         registry.remove(version)
         removed.append(version)
     return removed

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from rag_pipelines.chunking.models import Chunk
 from rag_pipelines.embedding.fingerprint import ModelFingerprint
 from rag_pipelines.errors import RagPipelinesError
+from rag_pipelines.faults import crash_point
 from rag_pipelines.hashing import sha256_text
 from rag_pipelines.index.access import AccessPolicy
 from rag_pipelines.index.manifest import SourceSummary
@@ -101,6 +102,7 @@ def snapshot_corpus(ctx: PipelineContext) -> SnapshotReport:
         settings=settings,
     )
     atomic_write_text(folder / SNAPSHOT, snapshot.model_dump_json(indent=2))
+    crash_point("snapshot_written")
     return SnapshotReport(snapshot, False, time.perf_counter() - started)
 
 

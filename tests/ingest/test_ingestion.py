@@ -49,9 +49,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = ingestion.parse_item
 
-    def counting(item: Any, source: str) -> Document:
+    def counting(item: Any, source: str, **options: Any) -> Document:
         calls.append(item.id)
-        return real(item, source)
+        return real(item, source, **options)
 
     monkeypatch.setattr(ingestion, "parse_item", counting)
     return calls
@@ -138,7 +138,10 @@ def test_bad_files_become_failures(tmp_path: Path) -> None:
         assert len(failure.reason) <= 500
     assert failures["notes.xyz"].error_type == "UnsupportedFormat"
     assert failures["notes.xyz"].reason == "no parser for .xyz"
-    assert "no text found in empty.docx" in failures["empty.docx"].reason
+    assert (failures["empty.docx"].error_type, failures["empty.docx"].reason) == (
+        "EmptyFile",
+        "the file is empty (0 bytes)",
+    )
 
 
 def test_one_line_text_file_is_a_document(tmp_path: Path) -> None:

@@ -1,0 +1,70 @@
+"""Two materializations of one pipeline at once: the second refuses, the first is unharmed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from typer.testing import CliRunner
+
+from rag_pipelines.cli import app
+from rag_pipelines.locks import PipelineBusy, exclusive
+from tests.reliability.conftest import Built
+from tests.reliability.corpus import ADDED, QUERY_ADDED, SOURCE
+from tests.reliability.pipeline import assert_intact, copy_pipeline, live_search, start_paused
+
+BUSY = "another run is already writing"
+
+
+def failure_text(result: dg.ExecuteInProcessResult) -> str:
+    """Every failure message of a run."""
+    return " ".join(
+        str(event.event_specific_data) for event in result.all_events if event.is_failure
+    )
+
+
+def test_second_build_is_refused_while_one_runs(built: Built, tmp_path: Path) -> None:
+    """A build started while another is mid-index refuses, leaves that build alone, and the
+    first one publishes an intact version."""
+    pipeline = copy_pipeline(built.tmp, tmp_path)
+    pipeline.write(*ADDED)
+    pipeline.run(SOURCE)
+    first = start_paused(pipeline, "corpus", "vector_index_partial")
+    registry = pipeline.ctx.registry
+    [building] = registry.incomplete()
+
+    second = pipeline.run("corpus", raise_on_error=False)
+    assert not second.success
+    assert BUSY in failure_text(second)
+    assert registry.incomplete() == [building]  # the refused run cleaned nothing up
+    assert registry.live() is not None and registry.live().version == built.version
+
+    assert first.resume() == 0, first.tail()
+    version, documents = live_search(pipeline.ctx, QUERY_ADDED[0])
+    assert (version, documents[0]) == (building, QUERY_ADDED[1])
+    assert_intact(pipeline.ctx, building)
+    assert registry.incomplete() == []
+
+
+def test_source_run_is_refused_while_the_source_is_written(built: Built, tmp_path: Path) -> None:
+    """A source's stages refuse to run while another process holds that source's lock."""
+    pipeline = copy_pipeline(built.tmp, tmp_path)
+    pipeline.write(*ADDED)
+    documents = pipeline.ctx.workspace.documents_path(SOURCE)
+    before = documents.read_bytes()
+    with exclusive(pipeline.ctx.workspace.source_lock(SOURCE), "the test"):
+        result = pipeline.run(SOURCE, raise_on_error=False)
+    assert not result.success
+    assert BUSY in failure_text(result)
+    assert documents.read_bytes() == before
+
+
+def test_rollback_waits_for_no_build(built: Built, tmp_path: Path) -> None:
+    """Regression: `rollback` took no build lock, so a publish's garbage collection running at
+    the same time could delete the very version it re-pointed LIVE.json to."""
+    pipeline = copy_pipeline(built.tmp, tmp_path)
+    live = pipeline.ctx.workspace.live_pointer.read_bytes()
+    with exclusive(pipeline.ctx.workspace.build_lock, "the test"):
+        result = CliRunner().invoke(app, ["-c", str(pipeline.sources_path), "rollback"])
+    assert isinstance(result.exception, PipelineBusy)
+    assert pipeline.ctx.workspace.live_pointer.read_bytes() == live
