@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 
 from assets.automation import build_automation
+from assets.evaluation_assets import build_evaluation_assets
 from assets.index_assets import build_index_assets
 from assets.resources import BuildLockResource, EmbeddingModelResource, VectorStoreResource
 from assets.source_assets import build_source_assets
@@ -50,7 +51,8 @@ def build_parts(config: SourcesFile) -> PipelineParts:
         ),
         "build_lock": BuildLockResource(data_dir=str(config.pipeline.data_dir)),
     }
-    return PipelineParts([*source_assets, *index_assets], checks, resources, partitions)
+    optional = build_evaluation_assets(ctx)  # experiments, embedding_finetune: when configured
+    return PipelineParts([*source_assets, *index_assets, *optional], checks, resources, partitions)
 
 
 def build_definitions(config: SourcesFile) -> dg.Definitions:

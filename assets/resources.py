@@ -35,7 +35,7 @@ class EmbeddingModelResource(dg.ConfigurableResource):
     @classmethod
     def from_settings(cls, settings: EmbeddingSettings) -> EmbeddingModelResource:
         """The resource for sources.yaml's embedding section."""
-        return cls(**settings.model_dump())
+        return cls(**settings.model_dump(exclude={"finetune"}))
 
     def get(self) -> SentenceTransformerModel:
         """The loaded model (shared by every run in this process with the same settings)."""

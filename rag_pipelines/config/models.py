@@ -196,6 +196,9 @@ class EmbeddingSettings(StrictModel):
     precision: Literal["auto", "fp32", "fp16"] = "auto"
     batch_size: int = Field(64, ge=1, le=4096)
     normalize: bool = True
+    finetune: EmbeddingFinetuneSettings | None = Field(
+        None, description="Adds the embedding_finetune asset (see README, Fine-tuning)."
+    )
 
     @field_validator("model")
     @classmethod
@@ -364,6 +367,42 @@ class EvalSetSettings(StrictModel):
         return path
 
 
+class EmbeddingFinetuneSettings(StrictModel):
+    """Fine-tune the embedding model on judged pairs (in-batch negatives), judged on held-back."""
+
+    queries: Path
+    qrels: Path
+    source: str | None = Field(None, description="The source whose document ids the qrels use.")
+    output: str = Field("finetuned", pattern=NAME_PATTERN, description="<data_dir>/models/<output>")
+    max_queries: int | None = Field(None, ge=1, description="Train on at most N queries.")
+    holdout_fraction: float = Field(0.3, gt=0, lt=1)
+    epochs: int = Field(1, ge=1, le=20)
+    batch_size: int = Field(32, ge=2, le=512)
+    max_seq_length: int = Field(256, ge=16, le=512)
+    learning_rate: float = Field(2e-5, gt=0, lt=1)
+    seed: int = 13
+
+    @field_validator("queries", "qrels")
+    @classmethod
+    def _exists(cls, value: Path, info: ValidationInfo) -> Path:
+        path = _resolve(value, info)
+        if not path.is_file():
+            raise ValueError(f"file does not exist: {path}")
+        return path
+
+
+class ExperimentVariant(StrictModel):
+    """One experiment: the pipeline with some settings replaced, built as its own version.
+
+    Only the keys written here override (every source's chunking, the embedding model, fusion).
+    """
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=24)
+    chunking: ChunkingSettings | None = None
+    embedding: EmbeddingSettings | None = None
+    fusion: FusionSettings | None = None
+
+
 class QualityGate(StrictModel):
     """When a candidate version may replace the live one."""
 
@@ -383,6 +422,18 @@ class EvaluationSettings(StrictModel):
     gate: QualityGate = Field(default_factory=lambda: QualityGate())
     tune_fusion: bool = Field(False, description="Tune fusion weights and k on the tuning part.")
     use_feedback: bool = Field(True, description="Turn service feedback into a golden set.")
+    experiments: list[ExperimentVariant] = Field(
+        default_factory=list, description="Variants the experiments asset builds and compares."
+    )
+
+    @field_validator("experiments")
+    @classmethod
+    def _unique_variants(cls, value: list[ExperimentVariant]) -> list[ExperimentVariant]:
+        names = [v.name for v in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"experiment names must be unique; used twice: {twice}")
+        return value
 
 
 class RetrievalSettings(StrictModel):

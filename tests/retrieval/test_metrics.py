@@ -45,6 +45,15 @@ NDCG_Q2 = 1 / LOG3
             {"q3": {**{f"x{i}": 100.0 - i for i in range(10)}, "d9": 1.0}},
             {"ndcg@10": 0.0, "recall@10": 0.0, "recall@100": 1 / 3, "mrr@10": 0.0},
         ),
+        (  # q1: d1 at rank 1, d3 at rank 101 — half of q1's relevant found at @10 and at @100
+            {"q1": {"d1": 200.0, **{f"x{i}": 150.0 - i for i in range(99)}, "d3": 1.0}},
+            {
+                "ndcg@10": 1 / (1 + 1 / LOG3) / 3,
+                "recall@10": (1 / 2) / 3,
+                "recall@100": (1 / 2) / 3,
+                "mrr@10": 1 / 3,
+            },
+        ),
     ],
 )
 def test_metrics_by_hand(run: dict[str, dict[str, float]], expected: dict[str, float]) -> None:

@@ -1,0 +1,94 @@
+"""Opt-in evaluation assets: experiments (variants compared) and embedding fine-tuning.
+
+Each exists only when sources.yaml asks for it (`evaluation.experiments`, `embedding.finetune`),
+so the default graph and the build-and-publish job are unchanged; neither is in that job, as
+both cost minutes to hours and are run on purpose (UI or `dagster asset materialize`).
+"""
+
+import dagster as dg
+
+from assets.metadata import seconds
+from assets.resources import EmbeddingModelResource, VectorStoreResource
+from rag_pipelines.config.models import EmbeddingSettings
+from rag_pipelines.embedding.model import SentenceTransformerModel
+from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.pipeline.experiment_report import write_report
+from rag_pipelines.pipeline.experiments import run_experiments
+from rag_pipelines.pipeline.finetune import finetune_embedding
+
+
+def build_evaluation_assets(ctx: PipelineContext) -> list[dg.AssetsDefinition]:
+    """The configured opt-in assets (none by default)."""
+    assets = []
+    if ctx.config.evaluation.experiments:
+        assets.append(_experiments_asset(ctx))
+    if ctx.config.embedding.finetune is not None:
+        assets.append(_finetune_asset(ctx))
+    return assets
+
+
+def _load_model(settings: EmbeddingSettings) -> SentenceTransformerModel:
+    """A variant's model, shared with every run in this process that uses the same settings."""
+    return EmbeddingModelResource.from_settings(settings).get()
+
+
+def _experiments_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
+    @dg.asset(group_name="evaluation", deps=["documents", "published_index"], kinds={"python"})
+    def experiments(
+        context: dg.AssetExecutionContext, vector_store: VectorStoreResource
+    ) -> dg.MaterializeResult:
+        """Each declared variant built as its own version and compared on the golden sets."""
+        report = run_experiments(ctx, vector_store.get(), _load_model, context.log.info)
+        files = write_report(ctx, report)
+        return dg.MaterializeResult(
+            metadata={
+                "comparison": dg.MetadataValue.md(files.markdown),
+                "plot": dg.MetadataValue.path(str(files.png_path)),
+                "report": dg.MetadataValue.path(str(files.markdown_path)),
+                "variants": len(report.variants),
+                "versions": dg.MetadataValue.json({r.name: r.version for r in report.rows}),
+                "scores": dg.MetadataValue.json({r.name: r.scores for r in report.rows}),
+                "part": report.part,
+                "seconds": seconds(report.seconds),
+            }
+        )
+
+    return experiments
+
+
+def _finetune_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
+    @dg.asset(group_name="embeddings", deps=["embeddings"], kinds={"pytorch"})
+    def embedding_finetune(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        """The embedding model fine-tuned on judged pairs, judged on held-back queries."""
+        report = finetune_embedding(
+            ctx,
+            lambda done, total: (
+                context.log.info(f"step {done}/{total}")
+                if done == total or done % 20 == 0
+                else None
+            ),
+        )
+        record = report.record
+        base, tuned = record.holdout.get("base", {}), record.holdout.get("finetuned", {})
+        return dg.MaterializeResult(
+            metadata={
+                "model_path": dg.MetadataValue.path(record.model_path),
+                "model_fingerprint": record.fingerprint,
+                "base_fingerprint": record.base_fingerprint,
+                "reused": report.reused,
+                "train_queries": record.train_queries,
+                "train_pairs": record.train_pairs,
+                "holdout_queries": record.holdout_queries,
+                "holdout_dense_ndcg@10_base": base.get("ndcg@10", 0.0),
+                "holdout_dense_ndcg@10_finetuned": tuned.get("ndcg@10", 0.0),
+                "holdout": dg.MetadataValue.json(record.holdout),
+                "training": dg.MetadataValue.json(record.training),
+                "next_step": (
+                    f"to serve it, set embedding.model: {record.model_path}; the model-version "
+                    "sensor then builds a new version, published only if its checks pass"
+                ),
+                "seconds": seconds(report.seconds),
+            }
+        )
+
+    return embedding_finetune
