@@ -66,18 +66,18 @@ def build_automation(
         change = model_change(ctx)
         if change is None:
             return dg.SkipReason("the live index uses the configured model")
-        if context.cursor == change.configured:
+        if context.cursor == change.key:
             return dg.SkipReason(f"re-embedding for {change.configured} already requested")
         return dg.SensorResult(
             run_requests=[
                 dg.RunRequest(
                     partition_key=s.name,
-                    run_key=f"model:{change.configured}:{s.name}",
+                    run_key=f"model:{change.key}:{s.name}",
                     tags={"rag/trigger": "model-change", "rag/model": change.configured[:60]},
                 )
                 for s in ctx.config.sources
             ],
-            cursor=change.configured,
+            cursor=change.key,
         )
 
     @dg.sensor(

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from rag_pipelines.errors import RagPipelinesError
+from rag_pipelines.errors import IndexNotFoundError, RagPipelinesError
 from rag_pipelines.index.access import AccessPolicy, Readers
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.pipeline.documents import load_ledger
@@ -38,7 +38,11 @@ def chunk_lineage(
     """
     registry = ctx.registry
     version = version or registry.live_manifest().version
-    manifest = registry.manifest(version)
+    try:
+        manifest = registry.manifest(version)
+    except IndexNotFoundError:
+        # A link into a version retention removed: the chunk is gone (404), the index is not.
+        raise ChunkNotFound(f"no chunk {chunk_id!r}: index version {version} is not kept") from None
     folder = registry.build_path(version)
     lookup = SnapshotLookup(folder / DOCUMENTS, folder / CHUNKS)
     chunk = lookup.chunk(chunk_id)

@@ -14,7 +14,7 @@ from rag_pipelines.hashing import sha256_bytes, sha256_text
 from rag_pipelines.ingest.globs import compile_glob, matches
 from rag_pipelines.ingest.models import IngestFailure
 
-_SKIPPED_NAMES = (".DS_Store", "Thumbs.db")
+SKIPPED_NAMES = (".DS_Store", "Thumbs.db")  # also left out of the listing signature
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def _walk(root: Path, on_error: Callable[[OSError], None]) -> Iterator[tuple[Pat
             if (Path(dirpath) / name).is_symlink():
                 yield Path(dirpath) / name, True
         for name in sorted(filenames):
-            if not name.startswith((".", "~$")) and name not in _SKIPPED_NAMES:
+            if not name.startswith((".", "~$")) and name not in SKIPPED_NAMES:
                 yield Path(dirpath) / name, False
 
 

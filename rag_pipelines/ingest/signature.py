@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from rag_pipelines.config.models import BeirConnector, SourceConfig
+from rag_pipelines.ingest.connectors import SKIPPED_NAMES
 from rag_pipelines.ingest.globs import matches
 
 
@@ -28,8 +29,10 @@ def listing_signature(source: SourceConfig) -> str:
         for name in sorted(filenames):
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
-            if name.startswith((".", "~$")) or not matches(
-                rel, connector.include, connector.exclude
+            if (
+                name.startswith((".", "~$"))
+                or name in SKIPPED_NAMES
+                or not matches(rel, connector.include, connector.exclude)
             ):
                 continue
             try:

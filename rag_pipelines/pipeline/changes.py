@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag_pipelines.config.models import FilesystemConnector
 from rag_pipelines.embedding.identity import configured_identity
 from rag_pipelines.ingest.signature import listing_signature
 from rag_pipelines.pipeline.context import PipelineContext
@@ -26,10 +27,14 @@ def changed_sources(ctx: PipelineContext, requested: dict[str, str]) -> list[Sou
     """
     changes: list[SourceChange] = []
     for source in ctx.config.sources:
+        connector = source.connector
+        # An unmounted root would list as empty (os.walk stays silent): wait until it is back.
+        if isinstance(connector, FilesystemConnector) and not connector.root.is_dir():
+            continue
         try:
             current = listing_signature(source)
         except OSError:
-            continue  # an unmounted root: nothing to do until it is back
+            continue  # a BEIR corpus.jsonl that is gone
         if (
             current != ingested_signature(ctx, source.name)
             and requested.get(source.name) != current
@@ -44,6 +49,17 @@ class ModelChange:
 
     live: str
     configured: str
+    live_version: str
+    normalize: bool
+
+    @property
+    def key(self) -> str:
+        """This change: the version it replaces and the model wanted (a run key, a cursor).
+
+        The live version is part of it, so switching back to a model used before is a new
+        change, not a duplicate run key that Dagster would drop.
+        """
+        return f"{self.live_version}:{self.configured}/{'norm' if self.normalize else 'raw'}"
 
 
 def model_change(ctx: PipelineContext) -> ModelChange | None:
@@ -55,4 +71,9 @@ def model_change(ctx: PipelineContext) -> ModelChange | None:
     configured = configured_identity(ctx.config.embedding)
     if configured == live.identity and ctx.config.embedding.normalize == live.normalize:
         return None
-    return ModelChange(live=live.identity, configured=configured)
+    return ModelChange(
+        live=live.identity,
+        configured=configured,
+        live_version=pointer.version,
+        normalize=ctx.config.embedding.normalize,
+    )

@@ -72,11 +72,22 @@ def _previous_published(ctx: PipelineContext, live: str) -> str | None:
     return None
 
 
+def _checks_passed(ctx: PipelineContext, version: str) -> bool:
+    verdicts = ctx.registry.checks(version)
+    return all(name in verdicts and verdicts[name].passed for name in BLOCKING_CHECKS)
+
+
 def collect_garbage(ctx: PipelineContext, store: VectorStore) -> list[str]:
-    """Drop versions beyond the retention count (never the live one)."""
+    """Drop versions beyond the retention count (never the live one).
+
+    Retention counts rollback targets: the newest `retention` versions whose checks passed are
+    kept, so builds that failed their checks cannot push every good version out.
+    """
     registry = ctx.registry
+    retention = ctx.config.index.retention
+    targets = [v for v in registry.versions() if _checks_passed(ctx, v)]
     removed: list[str] = []
-    for version in registry.collectable(ctx.config.index.retention):
+    for version in registry.collectable(retention, keep=set(targets[-retention:])):
         manifest = registry.manifest(version)
         # Retired first: if this run dies halfway, the version is an incomplete build (never
         # served, never a rollback target) that the next build removes, not a broken "version".

@@ -16,31 +16,51 @@ def materialize_pipeline(
     raise_on_error: bool = True,
 ) -> list[dg.ExecuteInProcessResult]:
     """dg.materialize each source partition, then the corpus-wide assets and their checks."""
-    parts = build_parts(config)
-    assets = [*parts.assets, *parts.checks]
-    merged = {**parts.resources, **(resources or {})}
-    results = []
-    for name in sources or [s.name for s in config.sources]:
-        results.append(
-            dg.materialize(
-                assets,
-                selection=PER_SOURCE,
-                partition_key=name,
-                instance=instance,
-                resources=merged,
-                raise_on_error=raise_on_error,
-            )
-        )
+    results = materialize_sources(config, instance, sources, resources, raise_on_error)
     results.append(
-        dg.materialize(
-            assets,
-            selection=dg.AssetSelection.assets(*CORPUS_WIDE),
-            instance=instance,
-            resources=merged,
-            raise_on_error=raise_on_error,
-        )
+        materialize_corpus(config, instance, CORPUS_WIDE, resources, raise_on_error=raise_on_error)
     )
     return results
+
+
+def materialize_sources(
+    config: SourcesFile,
+    instance: dg.DagsterInstance,
+    sources: list[str] | None = None,
+    resources: dict[str, object] | None = None,
+    raise_on_error: bool = True,
+) -> list[dg.ExecuteInProcessResult]:
+    """One `ingest_source` run per source partition: documents, chunks, embeddings."""
+    parts = build_parts(config)
+    return [
+        dg.materialize(
+            [*parts.assets, *parts.checks],
+            selection=PER_SOURCE,
+            partition_key=name,
+            instance=instance,
+            resources={**parts.resources, **(resources or {})},
+            raise_on_error=raise_on_error,
+        )
+        for name in sources or [s.name for s in config.sources]
+    ]
+
+
+def materialize_corpus(
+    config: SourcesFile,
+    instance: dg.DagsterInstance,
+    assets: list[str],
+    resources: dict[str, object] | None = None,
+    raise_on_error: bool = True,
+) -> dg.ExecuteInProcessResult:
+    """One run of some corpus-wide assets (with their checks); inputs come from earlier runs."""
+    parts = build_parts(config)
+    return dg.materialize(
+        [*parts.assets, *parts.checks],
+        selection=dg.AssetSelection.assets(*assets),
+        instance=instance,
+        resources={**parts.resources, **(resources or {})},
+        raise_on_error=raise_on_error,
+    )
 
 
 def metadata_of(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, object]:

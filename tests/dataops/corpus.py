@@ -117,15 +117,26 @@ def write_config(
     index: dict[str, Any] | None = None,
     pipeline: dict[str, Any] | None = None,
     file_name: str = "sources.yaml",
+    sections: dict[str, Any] | None = None,
+    per_source: dict[str, dict[str, Any]] | None = None,
 ) -> SourcesFile:
-    """A sources.yaml with one filesystem source per root, state under tmp/data."""
+    """A sources.yaml with one filesystem source per root, state under tmp/data.
+
+    `sections` adds top-level sections (evaluation, defaults, ...); `per_source` adds keys to
+    the named sources.
+    """
     data: dict[str, Any] = {
         "pipeline": {"name": name, "data_dir": str(tmp / "data"), **(pipeline or {})},
         "embedding": {"device": "cpu", **(embedding or {})},
         "sources": [
-            {"name": source, "connector": {"type": "filesystem", "root": str(root)}}
+            {
+                "name": source,
+                "connector": {"type": "filesystem", "root": str(root)},
+                **(per_source or {}).get(source, {}),
+            }
             for source, root in roots.items()
         ],
+        **(sections or {}),
     }
     if index:
         data["index"] = index
