@@ -75,9 +75,15 @@ def materialize(
     source: Annotated[
         list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
     ] = None,
+    experiments: Annotated[
+        bool, typer.Option("--experiments", help="Then run the experiment variants (opt-in).")
+    ] = False,
+    finetune: Annotated[
+        bool, typer.Option("--finetune", help="Then fine-tune the embedding model (opt-in).")
+    ] = False,
 ) -> None:
     """Run the pipeline through Dagster: ingest each source, then build, check and publish."""
-    from rag_pipelines.runner import dagster_env, execute, plan_runs
+    from rag_pipelines.runner import dagster_env, execute, missing_opt_in, plan_runs
 
     config = _load()
     ctx = PipelineContext(config)
@@ -86,12 +92,23 @@ def materialize(
     if unknown:
         err.print(f"[red]unknown source(s)[/red] {unknown}; sources are {names}")
         raise typer.Exit(2)
+    opt_in = (("experiments",) if experiments else ()) + (
+        ("embedding_finetune",) if finetune else ()
+    )
+    missing = missing_opt_in(
+        opt_in,
+        bool(config.evaluation.experiments),
+        config.embedding.finetune is not None,
+    )
+    if missing:
+        err.print(f"[red]not configured[/red]: {'; '.join(missing)}")
+        raise typer.Exit(2)
     env = dagster_env(ctx.workspace, State.config_path)
     stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S")
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as bar:
-        for spec in plan_runs(source or names):
+        for spec in plan_runs(source or names, opt_in):
             task = bar.add_task(spec.label, total=None)
 
             def on_step(

@@ -45,11 +45,32 @@ class RunOutcome:
     tail: str
 
 
-def plan_runs(source_names: list[str]) -> list[RunSpec]:
-    """Per-source runs (one partition each), then the corpus-wide build-and-publish run."""
+OPT_IN_ASSETS = ("experiments", "embedding_finetune")
+
+
+def plan_runs(source_names: list[str], opt_in: tuple[str, ...] = ()) -> list[RunSpec]:
+    """Per-source runs (one partition each), the corpus-wide build-and-publish run, then each
+    requested opt-in asset (experiments, embedding_finetune) as a run of its own."""
+    unknown = sorted(set(opt_in) - set(OPT_IN_ASSETS))
+    if unknown:
+        raise ValueError(f"not opt-in assets: {unknown}; they are {list(OPT_IN_ASSETS)}")
     runs = [RunSpec(f"ingest {name}", PER_SOURCE_ASSETS, name) for name in source_names]
     runs.append(RunSpec("build and publish index", CORPUS_ASSETS))
+    runs.extend(RunSpec(name.replace("_", " "), name) for name in opt_in)
     return runs
+
+
+def missing_opt_in(
+    opt_in: tuple[str, ...], experiments_configured: bool, finetune_configured: bool
+) -> list[str]:
+    """The requested opt-in assets that sources.yaml does not declare, with the key to add."""
+    needs = {
+        "experiments": (experiments_configured, "evaluation.experiments"),
+        "embedding_finetune": (finetune_configured, "embedding.finetune"),
+    }
+    return [
+        f"{name} needs {needs[name][1]} in sources.yaml" for name in opt_in if not needs[name][0]
+    ]
 
 
 def dagster_env(workspace: Workspace, sources_path: Path) -> dict[str, str]:

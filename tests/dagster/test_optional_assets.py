@@ -7,9 +7,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from assets.definitions import CORPUS_WIDE, build_definitions
+from rag_pipelines.cli import app
 from rag_pipelines.config import load_sources_file
+from rag_pipelines.runner import plan_runs
 
 OPTIONAL = {"experiments", "embedding_finetune"}
 
@@ -60,3 +63,26 @@ def test_optional_assets_follow_the_configuration(
     if "experiments" in present:
         parents = {k.to_user_string() for k in graph.get(dg.AssetKey("experiments")).parent_keys}
         assert parents == {"documents", "published_index"}
+
+
+def test_cli_runs_select_assets_that_exist(tmp_path: Path) -> None:
+    """Every asset a CLI run selects, opt-in runs included, is in the configured definitions."""
+    defs = definitions(tmp_path, True, True)
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    specs = plan_runs(["docs"], ("experiments", "embedding_finetune"))
+    assert [s.select for s in specs[-2:]] == ["experiments", "embedding_finetune"]
+    for spec in specs:
+        assert set(spec.select.split(",")) <= keys, spec
+    with pytest.raises(ValueError, match="not opt-in"):
+        plan_runs(["docs"], ("published_index",))
+
+
+@pytest.mark.parametrize("flag", ["--experiments", "--finetune"])
+def test_cli_refuses_opt_in_runs_that_are_not_configured(tmp_path: Path, flag: str) -> None:
+    """Asking for an opt-in asset sources.yaml does not declare exits 2 before any run starts."""
+    definitions(tmp_path, False, False)
+    result = CliRunner().invoke(app, ["-c", str(tmp_path / "sources.yaml"), "materialize", flag])
+    assert result.exit_code == 2
+    key = "evaluation.experiments" if flag == "--experiments" else "embedding.finetune"
+    assert key in result.stderr
+    assert not (tmp_path / ".rag" / "logs").exists()
