@@ -160,7 +160,11 @@ def main() -> None:
             print(mode, "+rerank", rows[-1], flush=True)
         index.rerank_settings = blended
     store.close()
-    finetune = None if args.no_finetune else finetune_rows(config, args.data, rows)
+    finetune = None
+    if not args.no_finetune:
+        from eval_finetune import finetune_rows
+
+        finetune = finetune_rows(config, args.data, rows)
 
     from rag_pipelines.pipeline.fusion_tuning import load_fusion_record
     from rag_pipelines.pipeline.reranker import load_reranker_record
@@ -185,53 +189,6 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(render(result))
-
-
-def finetune_rows(config: object, data: Path, rows: list[dict[str, object]]) -> dict[str, object]:
-    """Fine-tune MiniLM on the tuning part; append base vs fine-tuned dense rows (held-back)."""
-    from rag_pipelines.config.models import EmbeddingFinetuneSettings, SourcesFile
-    from rag_pipelines.pipeline.context import PipelineContext
-    from rag_pipelines.pipeline.finetune import finetune_embedding
-
-    assert isinstance(config, SourcesFile)
-    settings = EmbeddingFinetuneSettings(
-        queries=data / "queries.jsonl",
-        qrels=data / "qrels" / "train.tsv",
-        source="scifact",
-        holdout_fraction=0.3,
-        epochs=2,
-    )
-    tuned = config.model_copy(
-        update={"embedding": config.embedding.model_copy(update={"finetune": settings})}
-    )
-    report = finetune_embedding(
-        PipelineContext(tuned),
-        lambda done, total: (
-            print(f"fine-tune step {done}/{total}", flush=True)
-            if done == total or done % 10 == 0
-            else None
-        ),
-    )
-    record = report.record
-    for name in ("base", "finetuned"):
-        rows.append(
-            {
-                "mode": f"dense, {'fine-tuned' if name == 'finetuned' else 'base'} MiniLM "
-                "(exact search)",
-                "rerank": False,
-                "holdout": record.holdout[name],
-                "ms_per_query": None,
-            }
-        )
-        print(rows[-1], flush=True)
-    return {
-        "train_queries": record.train_queries,
-        "train_pairs": record.train_pairs,
-        "holdout_queries": record.holdout_queries,
-        "training": record.training,
-        "seconds": round(report.seconds, 1),
-        "reused": report.reused,
-    }
 
 
 def render(result: dict[str, object]) -> str:
