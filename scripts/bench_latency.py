@@ -212,6 +212,15 @@ def bench_size(args, size, chunks, documents, model, queries):  # type: ignore[n
         index.keyword(q, 10, None)
         samples.append(time.perf_counter() - t)
     legs["edge_bm25_search"] = percentiles(samples)
+    # The graph leg on its own: the walk from the query's key phrases and the top dense and
+    # BM25 hits (computed beforehand, as search() does), without the query embedding.
+    samples = []
+    for q, v in zip(queries, vectors, strict=True):
+        seeds = [index.dense(v, 10, None), index.keyword(q, 10, None)]
+        t = time.perf_counter()
+        index.graph(q, 10, None, seeds)
+        samples.append(time.perf_counter() - t)
+    legs["graph_walk"] = percentiles(samples)
     encode = []
     for q in queries:
         t = time.perf_counter()
