@@ -77,7 +77,9 @@ def test_rate_limit_is_a_429_with_retry_after_per_key(clients: dict[str, httpx.C
         assert limited.get("/v1/documents/handbook/vpn.md").status_code == 200
     response = limited.get("/v1/documents/handbook/vpn.md")
     assert_clean_error(response, 429, "rate_limited")
-    assert 1 <= int(response.headers["retry-after"]) <= 5
+    retry_after = int(response.headers["retry-after"])
+    assert retry_after >= 1
+    assert retry_after <= 5
     assert clients["reader"].get("/v1/documents/handbook/vpn.md").status_code == 200
     assert clients["none"].get("/healthz").status_code == 200  # probes are never limited
 
