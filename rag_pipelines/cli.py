@@ -95,11 +95,7 @@ def materialize(
     opt_in = (("experiments",) if experiments else ()) + (
         ("embedding_finetune",) if finetune else ()
     )
-    missing = missing_opt_in(
-        opt_in,
-        bool(config.evaluation.experiments),
-        config.embedding.finetune is not None,
-    )
+    missing = missing_opt_in(opt_in, config)
     if missing:
         err.print(f"[red]not configured[/red]: {'; '.join(missing)}")
         raise typer.Exit(2)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag_pipelines.config.loader import SOURCES_ENV
+from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.workspace import Workspace
 
 PER_SOURCE_ASSETS = "documents,chunks,embeddings"
@@ -60,13 +61,11 @@ def plan_runs(source_names: list[str], opt_in: tuple[str, ...] = ()) -> list[Run
     return runs
 
 
-def missing_opt_in(
-    opt_in: tuple[str, ...], experiments_configured: bool, finetune_configured: bool
-) -> list[str]:
+def missing_opt_in(opt_in: tuple[str, ...], config: SourcesFile) -> list[str]:
     """The requested opt-in assets that sources.yaml does not declare, with the key to add."""
     needs = {
-        "experiments": (experiments_configured, "evaluation.experiments"),
-        "embedding_finetune": (finetune_configured, "embedding.finetune"),
+        "experiments": (bool(config.evaluation.experiments), "evaluation.experiments"),
+        "embedding_finetune": (config.embedding.finetune is not None, "embedding.finetune"),
     }
     return [
         f"{name} needs {needs[name][1]} in sources.yaml" for name in opt_in if not needs[name][0]

@@ -17,20 +17,25 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+if TYPE_CHECKING:
+    from rag_pipelines.config.models import SourcesFile
 
-def finetune_rows(config: object, data: Path, rows: list[dict[str, object]]) -> dict[str, object]:
+
+def finetune_rows(
+    config: SourcesFile, data: Path, rows: list[dict[str, object]]
+) -> dict[str, object]:
     """Fine-tune MiniLM on the tuning part; append base vs fine-tuned dense rows (held-back)."""
-    from rag_pipelines.config.models import EmbeddingFinetuneSettings, SourcesFile
+    from rag_pipelines.config.models import EmbeddingFinetuneSettings
     from rag_pipelines.pipeline.context import PipelineContext
     from rag_pipelines.pipeline.finetune import finetune_embedding
 
-    assert isinstance(config, SourcesFile)
     settings = EmbeddingFinetuneSettings(
         queries=data / "queries.jsonl",
         qrels=data / "qrels" / "train.tsv",
