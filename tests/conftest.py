@@ -86,3 +86,32 @@ class FakeEmbedder:
 def fake_embedder() -> FakeEmbedder:
     """A fresh deterministic fake embedder."""
     return FakeEmbedder()
+
+
+def _require(what: str, available: bool, how: str) -> None:
+    """Skip (locally) or fail (in CI, where .ci/run installs it) when a server is missing."""
+    if available:
+        return
+    message = f"{what} is not installed: {how}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A real PostgreSQL server on 127.0.0.1 for the whole session (throwaway cluster)."""
+    from tests.servers.postgres import postgres_bin_dir, running_postgres
+
+    _require("PostgreSQL", postgres_bin_dir() is not None, "apt-get install postgresql")
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[object]:
+    """A real S3-compatible server (moto) on 127.0.0.1 for the whole session."""
+    from tests.servers.s3 import running_s3
+
+    with running_s3() as server:
+        yield server
