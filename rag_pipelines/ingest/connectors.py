@@ -13,6 +13,7 @@ from rag_pipelines.config.models import BeirConnector, FilesystemConnector, Sour
 from rag_pipelines.hashing import sha256_bytes, sha256_text
 from rag_pipelines.ingest.globs import compile_glob, matches
 from rag_pipelines.ingest.models import IngestFailure
+from rag_pipelines.ingest.paths import UnsafePath, check_name, escaped, locate
 
 SKIPPED_NAMES = (".DS_Store", "Thumbs.db")  # also left out of the listing signature
 
@@ -88,6 +89,7 @@ def _list_filesystem(source: str, conn: FilesystemConnector) -> Listing:
             )
         )
 
+    seen: set[str] = set()
     for path, dir_link in _walk(root, unreadable_folder):
         rel = path.relative_to(root).as_posix()
         uri = path.as_uri()
@@ -99,6 +101,11 @@ def _list_filesystem(source: str, conn: FilesystemConnector) -> Listing:
                 )
             )
 
+        try:
+            check_name(rel)
+        except UnsafePath as exc:
+            fail(str(exc), exc.kind, escaped(rel))
+            continue
         if dir_link:
             # Inside the root its files are listed under their real paths; outside, refused.
             real = path.resolve()
@@ -111,27 +118,36 @@ def _list_filesystem(source: str, conn: FilesystemConnector) -> Listing:
         if not matches(rel, conn.include, conn.exclude):
             continue
         try:
-            real = path.resolve(strict=True)
-            if not real.is_relative_to(root):
-                fail(f"refused: resolves outside the source root ({real})", "OutsideRoot")
+            # A link is listed under its target, so access follows the content, once.
+            located = locate(root, path)
+            if located.linked and not matches(located.rel, conn.include, conn.exclude):
                 continue
+            if located.rel in seen:
+                continue
+            seen.add(located.rel)
+            rel, real = located.rel, located.real
             stat = real.stat()
             if stat.st_size > limit:
                 fail(
-                    f"file is {stat.st_size} bytes, over max_file_mb={conn.max_file_mb}", "TooLarge"
+                    f"file is {stat.st_size} bytes, over max_file_mb={conn.max_file_mb}",
+                    "TooLarge",
+                    rel,
                 )
                 continue
             if stat.st_size == 0:
-                fail("the file is empty (0 bytes)", "EmptyFile")
+                fail("the file is empty (0 bytes)", "EmptyFile", rel)
                 continue
             data = real.read_bytes()
+        except UnsafePath as exc:
+            fail(str(exc), exc.kind)
+            continue
         except (OSError, RuntimeError) as exc:
-            fail(f"cannot read: {exc}", type(exc).__name__)
+            fail(f"cannot read: {exc}", type(exc).__name__, rel)
             continue
         items.append(
             SourceItem(
                 id=rel,
-                uri=uri,
+                uri=real.as_uri(),
                 content_hash=sha256_bytes(data),
                 modified_at=iso_time(stat.st_mtime),
                 size_bytes=stat.st_size,

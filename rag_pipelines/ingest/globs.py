@@ -1,4 +1,9 @@
-"""Glob patterns with `**` for relative POSIX paths (pathlib.match lacks `**` before 3.13)."""
+"""Glob patterns with `**` for relative POSIX paths (pathlib.match lacks `**` before 3.13).
+
+Patterns compile with DOTALL: a file name may hold any character but `/` and NUL, newlines
+included, and `*`/`**` must match them like any other (without it `secret/**` missed
+`secret/plan\nB.md`, which then fell back to the source's default access).
+"""
 
 import re
 from functools import lru_cache
@@ -29,14 +34,16 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
                 i += 1
             else:
                 body = pattern[i + 1 : end].replace("\\", "\\\\")
+                # A class never matches the separator, negated or not (as in fnmatch/pathlib).
                 if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
+                    out.append(f"(?!/)[^{body[1:]}]")
+                else:
+                    out.append(f"(?!/)[{body}]")
                 i = end + 1
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
 
 
 def matches(path: str, include: list[str], exclude: list[str]) -> bool:

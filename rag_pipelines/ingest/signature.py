@@ -38,7 +38,9 @@ def listing_signature(source: SourceConfig) -> str:
             try:
                 stat = path.stat()
             except OSError:
-                digest.update(f"{rel}\0missing\n".encode())
+                digest.update(f"{rel}\0missing\n".encode("utf-8", "surrogateescape"))
                 continue
-            digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            # A name that is not UTF-8 is still fingerprinted (and quarantined by the listing).
+            line = f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
+            digest.update(line.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()

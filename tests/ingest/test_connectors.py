@@ -104,13 +104,13 @@ def test_symlink_outside_root_is_refused(tmp_path: Path) -> None:
 
 
 def test_symlink_inside_root_is_followed(tmp_path: Path) -> None:
-    """A file link that stays inside the root is listed under its own name."""
+    """A file link that stays inside the root is one document, under its target's path."""
     root = _tree(tmp_path, {"real/doc.md": "text"})
     (tmp_path / "alias.md").symlink_to(root / "real" / "doc.md")
     listing = list_source(_fs(root))
-    assert _ids(listing) == ["alias.md", "real/doc.md"]
+    assert _ids(listing) == ["real/doc.md"]
     assert listing.items[0].path == root / "real" / "doc.md"
-    assert listing.items[0].content_hash == listing.items[1].content_hash
+    assert listing.items[0].uri == (root / "real" / "doc.md").as_uri()
 
 
 def test_dangling_and_looping_file_links_are_failures(tmp_path: Path) -> None:
