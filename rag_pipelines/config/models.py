@@ -66,6 +66,18 @@ class FilesystemConnector(StrictModel):
     fallback_encoding: str = Field(
         "cp1252", description="How text files that are not valid UTF-8 are decoded."
     )
+    max_parse_seconds: float = Field(
+        120.0, gt=0, description="Wall time to parse one file; past it: ParseTimeout."
+    )
+    max_text_mb: float = Field(
+        16.0, gt=0, description="Text one file may hold (millions of characters): TooLarge."
+    )
+    max_expanded_mb: float = Field(
+        256.0, gt=0, description="Bytes a docx/pptx/xlsx/epub/odt may inflate to: ExpandedTooLarge."
+    )
+    max_parse_memory_mb: int = Field(
+        4096, ge=256, description="Address space of the parser process (RLIMIT_AS): TooLarge."
+    )
 
     @field_validator("root")
     @classmethod

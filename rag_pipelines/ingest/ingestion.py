@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 from rag_pipelines.config.models import FilesystemConnector, SourceConfig
 from rag_pipelines.ingest.connectors import SourceItem, list_source
+from rag_pipelines.ingest.limits import ParseLimits
 from rag_pipelines.ingest.models import Document, IngestFailure
-from rag_pipelines.ingest.parsing import parse_item
+from rag_pipelines.ingest.parsing import parse_in_worker
 from rag_pipelines.ingest.pii import PiiRedactor
 from rag_pipelines.ingest.safety import redact_document
 
@@ -98,12 +99,10 @@ def _refreshed(old: Document, item: SourceItem) -> Document:
 def _parse(
     item: SourceItem, source: SourceConfig, failures: list[IngestFailure]
 ) -> Document | None:
-    connector = source.connector
-    fallback = (
-        connector.fallback_encoding if isinstance(connector, FilesystemConnector) else "cp1252"
-    )
+    files = source.connector if isinstance(source.connector, FilesystemConnector) else None
+    fallback = files.fallback_encoding if files is not None else "cp1252"
     try:
-        return parse_item(item, source.name, fallback_encoding=fallback)
+        return parse_in_worker(item, source.name, fallback, ParseLimits.of(files))
     except Exception as exc:  # any parser error: record it and go on with the other files
         failures.append(
             IngestFailure(
@@ -111,7 +110,7 @@ def _parse(
                 document_id=item.id,
                 uri=item.uri,
                 reason=_reason(exc),
-                error_type=type(exc).__name__,
+                error_type=getattr(exc, "kind", type(exc).__name__),
             )
         )
         return None

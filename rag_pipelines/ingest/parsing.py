@@ -6,16 +6,20 @@ import re
 from pathlib import Path
 from typing import Any
 
+from rag_pipelines.ingest.archive import ZIP_FORMATS, check_archive
 from rag_pipelines.ingest.connectors import SourceItem
+from rag_pipelines.ingest.limits import ParseLimits, TooLarge
 from rag_pipelines.ingest.models import Document, Section
 from rag_pipelines.ingest.offline import prepare_unstructured
 from rag_pipelines.ingest.sections import Element, build_sections
 from rag_pipelines.ingest.sniff import (
+    TEXT_SUFFIXES,
     FileVanished,
     TooDeeplyNested,
     check_file,
     explain_no_text,
 )
+from rag_pipelines.ingest.worker import POOL
 
 # Extensions unstructured handles with the dependencies we install.
 SUPPORTED_EXTENSIONS = frozenset(
@@ -55,8 +59,10 @@ def parse_item(
     source: str,
     metadata: dict[str, Any] | None = None,
     fallback_encoding: str = "cp1252",
+    limits: ParseLimits | None = None,
 ) -> Document:
     """A Document from a connector item: BEIR records as-is, files through unstructured."""
+    limits = limits or ParseLimits()
     if item.path is None:
         sections = [Section(path=[], text=item.text or "")] if (item.text or "").strip() else []
         if not sections:
@@ -65,8 +71,12 @@ def parse_item(
     path = item.path
     supported = path.suffix.lower() in SUPPORTED_EXTENSIONS
     encoding = check_file(path, fallback_encoding) if supported else None
+    check_size(path, limits)
     elements, kinds, title = partition_file(path, encoding)
     sections = build_sections(elements)
+    chars = sum(len(s.text) for s in sections)
+    if chars > limits.text_chars:
+        raise TooLarge(f"{chars} characters of text, over max_text_mb={limits.text_chars >> 20}")
     if not sections:
         raise explain_no_text(path) or EmptyDocument(
             f"no text found in {path.name} (a scanned image without a text layer?)"
@@ -79,6 +89,31 @@ def parse_item(
     if encoding is not None and encoding not in ("utf-8", "utf-8-sig"):
         document.metadata["encoding"] = encoding  # decoded with a fallback: worth knowing
     return document
+
+
+def parse_in_worker(
+    item: SourceItem, source: str, fallback_encoding: str, limits: ParseLimits
+) -> Document:
+    """parse_item in a worker process, killed past `limits.seconds`, capped in memory."""
+    if item.path is None:  # a record, not a file: nothing to bound
+        return parse_item(item, source, fallback_encoding=fallback_encoding, limits=limits)
+    return POOL.run(
+        parse_item,
+        (item, source, None, fallback_encoding, limits),
+        limits.seconds,
+        limits.memory_bytes,
+    )
+
+
+def check_size(path: Path, limits: ParseLimits) -> None:
+    """Refuse before parsing: a zip format inflating past the cap, a text file over the cap."""
+    suffix = path.suffix.lower()
+    if suffix in ZIP_FORMATS:
+        check_archive(path, limits.expanded_bytes)
+    elif suffix in TEXT_SUFFIXES and path.stat().st_size > limits.text_chars:
+        raise TooLarge(
+            f"{path.stat().st_size} bytes of text, over max_text_mb={limits.text_chars >> 20}"
+        )
 
 
 def partition_file(
