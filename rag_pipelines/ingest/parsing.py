@@ -102,7 +102,17 @@ def parse_in_worker(
         (item, source, None, fallback_encoding, limits),
         limits.seconds,
         limits.memory_bytes,
+        warm_up,
     )
+
+
+def warm_up() -> None:
+    """Import the parsers once per worker, so their import time is not charged to a file."""
+    import importlib
+
+    prepare_unstructured()
+    for kind in ("auto", "md", "html", "pdf", "docx", "pptx", "xlsx", "email", "epub"):
+        importlib.import_module(f"unstructured.partition.{kind}")
 
 
 def check_size(path: Path, limits: ParseLimits) -> None:

@@ -20,6 +20,8 @@ from rag_pipelines.ingest.limits import ParserCrashed, ParseTimeout, TooLarge
 
 T = TypeVar("T")
 MAX_IDLE = 2
+STARTUP_SECONDS = 300.0  # importing the parsers, before the first file's clock starts
+WarmUp = Callable[[], None] | None
 
 
 class RemoteError(Exception):
@@ -30,11 +32,14 @@ class RemoteError(Exception):
         self.kind = kind
 
 
-def _serve(conn: Connection, memory_bytes: int) -> None:
+def _serve(conn: Connection, memory_bytes: int, warm_up: WarmUp) -> None:
     """The worker's loop: call what is asked, send back (ok, result or exception)."""
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    if warm_up is not None:
+        warm_up()
+    conn.send("ready")
     while True:
         try:
             fn, args = conn.recv()
@@ -49,23 +54,35 @@ def _serve(conn: Connection, memory_bytes: int) -> None:
         try:
             conn.send(reply)
         except Exception:  # an exception or result that does not pickle
-            exc = reply[1]
-            message = f"{type(exc).__name__}: {exc}" if not reply[0] else "unpicklable result"
-            conn.send((False, RemoteError(message, type(exc).__name__)))
+            value = reply[1]
+            kind = type(value).__name__
+            message = f"{kind}: {value}" if not reply[0] else "unpicklable result"
+            conn.send((False, RemoteError(message, kind)))
 
 
 class ParseWorker:
     """One child process and its pipe."""
 
-    def __init__(self, memory_bytes: int) -> None:
+    def __init__(self, memory_bytes: int, warm_up: WarmUp = None) -> None:
         self.memory_bytes = memory_bytes
+        self.warm_up = warm_up
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
         self.process: BaseProcess = ctx.Process(
-            target=_serve, args=(child, memory_bytes), daemon=True, name="rag-parse-worker"
+            target=_serve,
+            args=(child, memory_bytes, warm_up),
+            daemon=True,
+            name="rag-parse-worker",
         )
         self.process.start()
         child.close()
+        try:
+            ready = self.conn.poll(STARTUP_SECONDS) and self.conn.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.close()
+            raise ParserCrashed("the parser process did not start (see its stderr)")
 
     def call(self, fn: Callable[..., T], args: tuple[Any, ...], seconds: float) -> T:
         """fn(*args) in the worker; ParseTimeout past `seconds` (the worker is then killed)."""
@@ -87,7 +104,7 @@ class ParseWorker:
             self.close()
             raise ParserCrashed(f"the parser process died (exit code {code})") from None
         if ok:
-            return value  # type: ignore[no-any-return]
+            return value
         raise value
 
     @property
@@ -107,16 +124,23 @@ class WorkerPool:
     """Idle workers per memory limit, handed out one per call (threads get their own)."""
 
     def __init__(self) -> None:
-        self._idle: dict[int, list[ParseWorker]] = {}
+        self._idle: dict[tuple[int, WarmUp], list[ParseWorker]] = {}
         self._lock = threading.Lock()
 
-    def run(self, fn: Callable[..., T], args: tuple[Any, ...], seconds: float, memory: int) -> T:
+    def run(
+        self,
+        fn: Callable[..., T],
+        args: tuple[Any, ...],
+        seconds: float,
+        memory: int,
+        warm_up: WarmUp = None,
+    ) -> T:
         """fn(*args) in an idle worker (started if none), bounded in time and memory."""
         with self._lock:
-            idle = self._idle.setdefault(memory, [])
+            idle = self._idle.setdefault((memory, warm_up), [])
             worker = idle.pop() if idle else None
         if worker is None or not worker.alive:
-            worker = ParseWorker(memory)
+            worker = ParseWorker(memory, warm_up)
         try:
             return worker.call(fn, args, seconds)
         finally:
@@ -125,7 +149,7 @@ class WorkerPool:
     def _give_back(self, worker: ParseWorker) -> None:
         if worker.alive and not worker.conn.closed:
             with self._lock:
-                idle = self._idle.setdefault(worker.memory_bytes, [])
+                idle = self._idle.setdefault((worker.memory_bytes, worker.warm_up), [])
                 if len(idle) < MAX_IDLE:
                     idle.append(worker)
                     return
