@@ -34,10 +34,22 @@ def chunk_lineage(
     """The lineage of a chunk in `version` (default: the published one), as `readers` see it.
 
     A chunk of a document hidden from `readers` is reported as not found, and counts only
-    include what they may read.
+    include what they may read. Only unrestricted readers (None: a `*` key) address versions
+    other than the live one: an older version's access rules may grant what the live ones
+    revoked.
     """
     registry = ctx.registry
-    version = version or registry.live_manifest().version
+    pointer = registry.live()
+    if pointer is None:
+        raise IndexNotFoundError("no index is published yet; run `rag-pipelines materialize`")
+    live_version = pointer.version
+    version = version or live_version
+    if version != live_version and readers is not None:
+        # Access rules change between versions; a restricted key reads only the live rules.
+        raise ChunkNotFound(
+            f"no chunk {chunk_id!r} in index version {version}: keys without `*` read only "
+            f"the live version ({live_version})"
+        )
     try:
         manifest = registry.manifest(version)
     except IndexNotFoundError:

@@ -58,11 +58,17 @@ class AuthSettings(_Strict):
 
 
 class RateLimitSettings(_Strict):
-    """A token bucket per API key: `rate_per_s` sustained, up to `burst` at once."""
+    """A token bucket per API key: `rate_per_s` sustained, up to `burst` at once.
+
+    Requests with a wrong key draw on a bucket per client address instead (always on): an
+    empty one answers 429 without checking the key, so guessing runs at `failed_auth_per_s`.
+    """
 
     enabled: bool = True
     rate_per_s: float = Field(10.0, gt=0)
     burst: int = Field(20, ge=1)
+    failed_auth_per_s: float = Field(1.0, gt=0)
+    failed_auth_burst: int = Field(10, ge=1)
 
 
 class ServiceSettings(_Strict):

@@ -31,6 +31,7 @@ from rag_pipelines.service.keys import KeyStore, Principal
 from rag_pipelines.service.manifest_view import manifest_for
 from rag_pipelines.service.metrics import ServiceMetrics
 from rag_pipelines.service.rate_limit import RateLimiter
+from rag_pipelines.service.routes import register_convertors
 from rag_pipelines.service.schemas import (
     ChunkRef,
     DocumentResponse,
@@ -65,6 +66,8 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         log.warning("service.auth is not configured: no API key is needed; public documents only")
     limits = settings.rate_limit
     limiter = RateLimiter(limits.rate_per_s, limits.burst) if limits.enabled else None
+    failures = RateLimiter(limits.failed_auth_per_s, limits.failed_auth_burst)
+    register_convertors()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -86,7 +89,8 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
     )
     app.state.live = live
     app.state.metrics = metrics
-    app.middleware("http")(Guard(keys, limiter))  # added first: inside the request counter
+    # Added first: inside the request counter.
+    app.middleware("http")(Guard(keys, limiter, failures))
 
     @app.middleware("http")
     async def count_requests(
@@ -150,7 +154,7 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         return response
 
     @app.get(
-        "/v1/documents/{source}/{document_id:path}",
+        "/v1/documents/{source}/{document_id:anypath}",
         response_model=DocumentResponse,
         responses={404: {"model": ErrorResponse}, **ERRORS},
         tags=["documents"],

@@ -40,9 +40,15 @@ class Guard:
     rate limit, which is per key (limit by address at the proxy in front, if needed).
     """
 
-    def __init__(self, keys: KeyStore | None, limiter: RateLimiter | None) -> None:
+    def __init__(
+        self,
+        keys: KeyStore | None,
+        limiter: RateLimiter | None,
+        failures: RateLimiter | None = None,
+    ) -> None:
         self.keys = keys
         self.limiter = limiter
+        self.failures = failures  # wrong-key attempts, per client address
 
     async def __call__(self, request: Request, call_next: CallNext) -> Response:
         """Authenticate, rate-limit, and tag the response with its request id."""
@@ -66,22 +72,32 @@ class Guard:
         presented = _presented_key(request)
         if presented is None:
             return _unauthorized("an API key is required: send Authorization: Bearer <key>")
+        address = _client(request)
+        if self.failures is not None and (wait := self.failures.wait(address)) > 0:
+            # Checked before the key: once the bucket is empty a guess learns nothing.
+            return _too_many(f"too many wrong API keys from {address}", wait)
         principal = self.keys.identify(presented)
         if principal is None:
-            log.warning("rejected an invalid API key from %s", _client(request))
+            log.warning("rejected an invalid API key from %s", address)
+            if self.failures is not None:
+                self.failures.take(address)
             return _unauthorized("the API key is not valid", invalid=True)
         request.state.principal = principal
         if self.limiter is not None:
             wait = self.limiter.take(principal.name, principal.rate_per_s, principal.burst)
             if wait > 0:
-                seconds = max(1, math.ceil(wait))
-                return error_response(
-                    429,
-                    "rate_limited",
-                    f"too many requests for {principal.name}; retry in {seconds} s",
-                    headers={"Retry-After": str(seconds)},
-                )
+                return _too_many(f"too many requests for {principal.name}", wait)
         return await call_next(request)
+
+
+def _too_many(message: str, wait: float) -> Response:
+    seconds = max(1, math.ceil(wait))
+    return error_response(
+        429,
+        "rate_limited",
+        f"{message}; retry in {seconds} s",
+        headers={"Retry-After": str(seconds)},
+    )
 
 
 def _presented_key(request: Request) -> str | None:

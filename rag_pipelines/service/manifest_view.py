@@ -48,6 +48,7 @@ def manifest_for(
         graph_chunks=total,
         graph={},
     )
+    data.pop("content_hash", None)  # a hash over hidden documents too: it would change with them
     hidden = ("access", "bm25_terms")  # the globs of hidden documents; their vocabulary
     data["settings"] = {k: v for k, v in manifest.settings.items() if k not in hidden}
     return data

@@ -53,6 +53,16 @@ class RateLimiter:
                 return 0.0
             return (1.0 - bucket.tokens) / rate
 
+    def wait(self, caller: str) -> float:
+        """Seconds until `caller` has a token again, taking none (0.0: it has one now)."""
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get(caller)
+            if bucket is None:
+                return 0.0
+            tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate_per_s)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate_per_s
+
     def _prune(self, now: float) -> None:
         full = [
             name
