@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import combinations, pairwise
 from urllib.parse import unquote
 
@@ -29,42 +29,42 @@ def chunk_node(chunk_id: str) -> str:
     return f"c:{chunk_id}"
 
 
-def phrase_node(phrase: str) -> str:
-    """Node id of a key phrase."""
-    return f"p:{phrase}"
+def phrase_node(phrase: str, layer: str = "") -> str:
+    """Node id of a key phrase (in an access layer: `p:<layer>|<phrase>`)."""
+    return f"p:{layer}|{phrase}" if layer else f"p:{phrase}"
+
+
+def phrase_of(node: str) -> str:
+    """The phrase of a phrase node id (phrases never hold `|`: they are words and spaces)."""
+    return node[2:].rsplit("|", 1)[-1]
+
+
+GroupsOf = Callable[[str, str], tuple[str, ...]]
 
 
 def build_graph(
     chunks: list[Chunk],
     links: dict[tuple[str, str], list[str]],
     settings: GraphSettings,
+    groups_of: GroupsOf | None = None,
 ) -> nx.Graph:
     """Nodes for documents, chunks and phrases; edges for containment, mentions,
-    co-occurrence, chunk adjacency and document links."""
+    co-occurrence, chunk adjacency and document links.
+
+    With `groups_of`, chunks are split by the groups that may read them and each such class
+    gets its own phrase layer (vocabulary, frequencies, co-occurrence): a caller's walk then
+    depends only on chunks it can read, so a hidden word cannot steer it.
+    """
     graph = nx.Graph()
-    candidates = [candidate_phrases(c.embed_text, settings.max_phrase_words) for c in chunks]
-    vocab = PhraseVocabulary.fit(
-        candidates, settings.min_phrase_chunks, settings.max_phrase_fraction
-    )
+    layers: dict[tuple[str, ...], list[Chunk]] = defaultdict(list)
+    for chunk in chunks:
+        layers[groups_of(chunk.source, chunk.document_id) if groups_of else ()].append(chunk)
+    for i, groups in enumerate(sorted(layers)):
+        name = str(i) if len(layers) > 1 else ""
+        _add_phrase_layer(graph, layers[groups], settings, name, groups if groups_of else None)
     by_doc: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
-    cooccur: Counter[tuple[str, str]] = Counter()
-    for chunk, phrases in zip(chunks, candidates, strict=True):
+    for chunk in chunks:
         by_doc[(chunk.source, chunk.document_id)].append(chunk)
-        c_node = chunk_node(chunk.id)
-        graph.add_node(c_node, kind="chunk", source=chunk.source, document_id=chunk.document_id)
-        top = vocab.top(phrases, settings.max_phrases_per_chunk)
-        best = max((score for _, score in top), default=1.0)
-        for phrase, score in top:
-            p_node = phrase_node(phrase)
-            if p_node not in graph:
-                graph.add_node(p_node, kind="phrase", df=vocab.df[phrase])
-            graph.add_edge(c_node, p_node, kind="mentions", weight=round(score / best, 4))
-        for a, b in combinations(sorted(p for p, _ in top[:COOCCUR_TOP]), 2):
-            cooccur[(a, b)] += 1
-    for (a, b), count in cooccur.items():
-        graph.add_edge(
-            phrase_node(a), phrase_node(b), kind="cooccurs", weight=WEIGHTS["cooccurs"] * count
-        )
     for (source, document_id), doc_chunks in by_doc.items():
         d_node = doc_node(source, document_id)
         graph.add_node(d_node, kind="document", source=source, document_id=document_id)
@@ -95,6 +95,42 @@ def build_graph(
                     weight=WEIGHTS["links"],
                 )
     return graph
+
+
+def _add_phrase_layer(
+    graph: nx.Graph,
+    chunks: list[Chunk],
+    settings: GraphSettings,
+    layer: str,
+    groups: tuple[str, ...] | None,
+) -> None:
+    """Chunk nodes and the phrase layer counted over these chunks alone."""
+    candidates = [candidate_phrases(c.embed_text, settings.max_phrase_words) for c in chunks]
+    vocab = PhraseVocabulary.fit(
+        candidates, settings.min_phrase_chunks, settings.max_phrase_fraction
+    )
+    cooccur: Counter[tuple[str, str]] = Counter()
+    for chunk, phrases in zip(chunks, candidates, strict=True):
+        c_node = chunk_node(chunk.id)
+        graph.add_node(c_node, kind="chunk", source=chunk.source, document_id=chunk.document_id)
+        top = vocab.top(phrases, settings.max_phrases_per_chunk)
+        best = max((score for _, score in top), default=1.0)
+        for phrase, score in top:
+            p_node = phrase_node(phrase, layer)
+            if p_node not in graph:
+                graph.add_node(p_node, kind="phrase", df=vocab.df[phrase])
+                if groups is not None:  # the readers of the layer: the walk masks by them
+                    graph.nodes[p_node]["groups"] = list(groups)
+            graph.add_edge(c_node, p_node, kind="mentions", weight=round(score / best, 4))
+        for a, b in combinations(sorted(p for p, _ in top[:COOCCUR_TOP]), 2):
+            cooccur[(a, b)] += 1
+    for (a, b), count in cooccur.items():
+        graph.add_edge(
+            phrase_node(a, layer),
+            phrase_node(b, layer),
+            kind="cooccurs",
+            weight=WEIGHTS["cooccurs"] * count,
+        )
 
 
 def resolve_links(document_id: str, hrefs: Iterable[str], known: set[str]) -> list[str]:

@@ -59,17 +59,31 @@ def load_transition(path: Path) -> tuple[list[str], sparse.csr_array]:
     return _transition(_read(path))
 
 
-def load_walk_graph(
-    path: Path,
-) -> tuple[list[str], sparse.csr_array, list[tuple[str, str] | None]]:
+Owner = tuple[str, str] | None  # a node's document (source, id); None for phrases
+Layer = tuple[str, ...] | None  # the groups of a phrase node's layer; None: not layered
+
+
+def load_walk_graph(path: Path) -> tuple[list[str], sparse.csr_array, list[Owner]]:
     """Node ids, transition matrix, and each node's document (source, id); None for phrases."""
+    nodes, transition, owners, _ = load_walk_layers(path)
+    return nodes, transition, owners
+
+
+def load_walk_layers(
+    path: Path,
+) -> tuple[list[str], sparse.csr_array, list[Owner], list[Layer]]:
+    """As load_walk_graph, plus each phrase node's layer groups (graphs built with access)."""
     data = _read(path)
     nodes, transition = _transition(data)
     attrs: list[dict[str, object]] = data["node_attrs"]  # type: ignore[assignment]
-    owners: list[tuple[str, str] | None] = [
+    owners: list[Owner] = [
         (str(a["source"]), str(a["document_id"])) if "document_id" in a else None for a in attrs
     ]
-    return nodes, transition, owners
+    layers: list[Layer] = []
+    for a in attrs:
+        groups = a.get("groups")
+        layers.append(tuple(str(g) for g in groups) if isinstance(groups, list) else None)
+    return nodes, transition, owners, layers
 
 
 def _transition(data: dict[str, object]) -> tuple[list[str], sparse.csr_array]:

@@ -24,6 +24,10 @@ class GraphWalker:
             (n.startswith("c:") for n in nodes), dtype=bool, count=len(nodes)
         )
         self.seedable = np.ones(len(nodes), dtype=bool)
+        self.phrases: dict[str, list[int]] = {}  # phrase → its node in every access layer
+        for i, node in enumerate(nodes):
+            if node.startswith("p:"):
+                self.phrases.setdefault(node[2:].rsplit("|", 1)[-1], []).append(i)
 
     def masked(self, allowed: np.ndarray) -> GraphWalker:
         """The walk on the graph without the nodes `allowed` marks False (a boolean per node).
@@ -45,11 +49,17 @@ class GraphWalker:
         self, seeds: dict[str, float], steps: int = 3, restart: float = 0.3
     ) -> dict[str, float]:
         """Visit probability of every reached chunk node (node id → score)."""
-        known = {
-            i: w
-            for n, w in seeds.items()
-            if (i := self.index.get(n)) is not None and w > 0 and self.seedable[i]
-        }
+        return self.walk_indices(
+            {i: w for n, w in seeds.items() if (i := self.index.get(n)) is not None},
+            steps,
+            restart,
+        )
+
+    def walk_indices(
+        self, seeds: dict[int, float], steps: int = 3, restart: float = 0.3
+    ) -> dict[str, float]:
+        """As walk, with seeds given by node index."""
+        known = {i: w for i, w in seeds.items() if w > 0 and self.seedable[i]}
         if not known:
             return {}
         idx = np.fromiter(known, dtype=np.int64)

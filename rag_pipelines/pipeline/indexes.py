@@ -171,7 +171,8 @@ def build_graph_index(ctx: PipelineContext, version: str) -> PartRecord:
         started = time.perf_counter()
         chunks = snapshot_chunks(ctx, version)
         links = {(d.source, d.id): d.links for d in snapshot_documents(ctx, version) if d.links}
-        graph = build_graph(chunks, links, ctx.config.index.graph)
+        access = AccessPolicy.from_settings(load_snapshot(ctx, version).settings)
+        graph = build_graph(chunks, links, ctx.config.index.graph, access.groups_of)
         save_graph(graph, ctx.registry.build_path(version) / GRAPH)
         kinds: dict[str, int] = {}
         for _, data in graph.nodes(data=True):

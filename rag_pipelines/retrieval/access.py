@@ -28,6 +28,7 @@ class VersionAccess:
         policy: AccessPolicy,
         walker: GraphWalker,
         owners: list[tuple[str, str] | None],
+        layers: list[tuple[str, ...] | None] | None = None,
         cached_walkers: int = 8,
     ) -> None:
         self.policy = policy
@@ -35,9 +36,11 @@ class VersionAccess:
         classes: dict[tuple[str, ...], int] = {}
         self.node_class = np.full(len(owners), PHRASE, dtype=np.int32)
         for i, owner in enumerate(owners):
-            if owner is not None:
-                groups = policy.groups_of(*owner)
-                self.node_class[i] = classes.setdefault(groups, len(classes))
+            # A phrase of an access layer is visible with the chunks it was counted from.
+            layer = layers[i] if layers is not None else None
+            groups = policy.groups_of(*owner) if owner is not None else layer
+            if groups is not None:
+                self.node_class[i] = classes.setdefault(tuple(sorted(set(groups))), len(classes))
         self.classes = list(classes)
         self._walkers: OrderedDict[frozenset[str], GraphWalker] = OrderedDict()
         self._cached_walkers = cached_walkers

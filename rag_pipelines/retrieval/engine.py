@@ -14,8 +14,8 @@ from rag_pipelines.config.models import Bm25Settings, FusionSettings, RerankSett
 from rag_pipelines.index.access import AccessPolicy, Readers
 from rag_pipelines.index.bm25 import Bm25Model
 from rag_pipelines.index.bm25_tokenizer import Bm25Tokenizer
-from rag_pipelines.index.graph_build import chunk_node, phrase_node
-from rag_pipelines.index.graph_store import load_walk_graph
+from rag_pipelines.index.graph_build import chunk_node
+from rag_pipelines.index.graph_store import load_walk_layers
 from rag_pipelines.index.graph_walk import GraphWalker
 from rag_pipelines.index.manifest import BuildManifest
 from rag_pipelines.index.phrases import candidate_phrases
@@ -77,10 +77,10 @@ class VersionIndex:
         self.max_phrase_words = int(graph_settings.get("max_phrase_words", 3))
         self.bm25, tokenizer_settings = Bm25Model.load(build_dir / BM25_MODEL)
         self.tokenize = Bm25Tokenizer(Bm25Settings.model_validate(tokenizer_settings))
-        nodes, transition, owners = load_walk_graph(build_dir / GRAPH)
+        nodes, transition, owners, layers = load_walk_layers(build_dir / GRAPH)
         self.walker = GraphWalker(nodes, transition)
         self.access = VersionAccess(
-            AccessPolicy.from_settings(manifest.settings), self.walker, owners
+            AccessPolicy.from_settings(manifest.settings), self.walker, owners, layers
         )
         self.lookup = SnapshotLookup(build_dir / DOCUMENTS, build_dir / CHUNKS)
 
@@ -111,16 +111,15 @@ class VersionIndex:
         seeded from must come from the same view.
         """
         walker = walker or self.walker
-        seeds: dict[str, float] = {}
+        seeds: dict[int, float] = {}
         for phrase in set(candidate_phrases(query, self.max_phrase_words)):
-            node = phrase_node(phrase)
-            if node in walker.index:
-                seeds[node] = 1.0 + phrase.count(" ")
+            for i in walker.phrases.get(phrase, ()):  # its node in every access layer
+                seeds[i] = 1.0 + phrase.count(" ")
         for leg in seeds_from:
             for rank, chunk_id in enumerate(leg.ids[: self.seed_hits], start=1):
-                node = chunk_node(chunk_id)
-                seeds[node] = seeds.get(node, 0.0) + 1.0 / rank
-        scores = walker.walk(seeds, self.walk_steps, self.restart)
+                if (node := walker.index.get(chunk_node(chunk_id))) is not None:
+                    seeds[node] = seeds.get(node, 0.0) + 1.0 / rank
+        scores = walker.walk_indices(seeds, self.walk_steps, self.restart)
         ranked = sorted(scores, key=lambda c: (-scores[c], c))[: limit * 3]
         payloads = self.store.retrieve(self.manifest.collection, ranked)
         kept = [c for c in ranked if c in payloads and matches(payloads[c], flt)][:limit]
