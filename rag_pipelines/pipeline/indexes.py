@@ -19,6 +19,7 @@ from rag_pipelines.embedding.cache import EmbeddingCache
 from rag_pipelines.faults import crash_point
 from rag_pipelines.index.access import AccessPolicy
 from rag_pipelines.index.bm25 import Bm25Model
+from rag_pipelines.index.bm25_access import Bm25AccessStats
 from rag_pipelines.index.bm25_tokenizer import Bm25Tokenizer
 from rag_pipelines.index.graph_build import build_graph
 from rag_pipelines.index.graph_store import save_graph
@@ -35,6 +36,7 @@ from rag_pipelines.pipeline.snapshot import (
 from rag_pipelines.storage import atomic_write_text
 
 BM25_MODEL = "bm25.json"
+BM25_ACCESS = "bm25_access.json"  # per access class frequencies: idf as a caller sees it
 GRAPH = "graph.json"
 _BATCH = 1024
 
@@ -135,6 +137,9 @@ def build_bm25_index(ctx: PipelineContext, version: str, store: VectorStore) -> 
         terms = [tokenize(c.embed_text) for c in chunks]
         model = Bm25Model.fit(terms, settings.k1, settings.b, settings.epsilon)
         model.save(ctx.registry.build_path(version) / BM25_MODEL, settings.model_dump(mode="json"))
+        classes = [access.groups_of(c.source, c.document_id) for c in chunks]
+        stats = Bm25AccessStats.fit(model, terms, classes)
+        stats.save(ctx.registry.build_path(version) / BM25_ACCESS)
         name = collection_name(ctx.config.index.qdrant, snapshot.pipeline, version) + "_bm25"
         store.create_collection(name, None, sparse=True)
         for i in range(0, len(chunks), _BATCH):

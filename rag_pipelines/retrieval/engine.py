@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from rag_pipelines.config.models import Bm25Settings, FusionSettings, RerankSettings
-from rag_pipelines.index.access import AccessPolicy, Readers
+from rag_pipelines.index.access import AccessPolicy, Readers, can_read
 from rag_pipelines.index.bm25 import Bm25Model
+from rag_pipelines.index.bm25_access import Bm25AccessStats
 from rag_pipelines.index.bm25_tokenizer import Bm25Tokenizer
 from rag_pipelines.index.graph_build import chunk_node
 from rag_pipelines.index.graph_store import load_walk_layers
@@ -20,7 +21,7 @@ from rag_pipelines.index.graph_walk import GraphWalker
 from rag_pipelines.index.manifest import BuildManifest
 from rag_pipelines.index.phrases import candidate_phrases
 from rag_pipelines.index.vector_store import PayloadFilter, SparseVector, VectorHit, VectorStore
-from rag_pipelines.pipeline.indexes import BM25_MODEL, GRAPH
+from rag_pipelines.pipeline.indexes import BM25_ACCESS, BM25_MODEL, GRAPH
 from rag_pipelines.pipeline.snapshot import CHUNKS, DOCUMENTS
 from rag_pipelines.retrieval.access import VersionAccess
 from rag_pipelines.retrieval.filters import matches
@@ -76,6 +77,7 @@ class VersionIndex:
         self.restart = float(graph_settings.get("restart", 0.3))
         self.max_phrase_words = int(graph_settings.get("max_phrase_words", 3))
         self.bm25, tokenizer_settings = Bm25Model.load(build_dir / BM25_MODEL)
+        self.bm25_access = Bm25AccessStats.load(build_dir / BM25_ACCESS)
         self.tokenize = Bm25Tokenizer(Bm25Settings.model_validate(tokenizer_settings))
         nodes, transition, owners, layers = load_walk_layers(build_dir / GRAPH)
         self.walker = GraphWalker(nodes, transition)
@@ -89,9 +91,15 @@ class VersionIndex:
         """Nearest chunks by embedding."""
         return LegResult.from_hits(self.store.search(self.manifest.collection, vector, limit, flt))
 
-    def keyword(self, query: str, limit: int, flt: PayloadFilter | None) -> LegResult:
-        """Chunks by BM25."""
+    def keyword(
+        self, query: str, limit: int, flt: PayloadFilter | None, readers: Readers = None
+    ) -> LegResult:
+        """Chunks by BM25, with the idf of the chunks `readers` may read."""
         indices, values = self.bm25.query_vector(self.tokenize(query))
+        stats = self.bm25_access
+        if stats is not None and readers is not None and not self.access.open_to(readers):
+            visible = frozenset(c for c in stats.documents if can_read(c, readers))
+            values = stats.query_weights(self.bm25, indices, values, visible)
         hits = self.store.search_sparse(
             self.manifest.bm25_collection, SparseVector(indices, values), limit, flt
         )
@@ -152,7 +160,7 @@ class VersionIndex:
         if mode in ("dense", "hybrid") or (mode == "graph" and self.seed_hits):
             legs["dense"] = self.dense(self.encode(query), limit, flt)
         if mode in ("bm25", "hybrid") or (mode == "graph" and self.seed_hits):
-            legs["bm25"] = self.keyword(query, limit, flt)
+            legs["bm25"] = self.keyword(query, limit, flt, readers)
         if mode in ("graph", "hybrid"):
             legs["graph"] = self.graph(
                 query, limit, flt, [legs[k] for k in ("dense", "bm25") if k in legs], walker
