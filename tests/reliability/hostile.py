@@ -32,9 +32,7 @@ def zip_bomb(path: Path, member: str, inflated_mb: int, declared: int | None = N
         offset = len(body)
         fields = (20, 0, method, 0, 0, checksum, len(payload), usize, len(name), 0)
         body += struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields) + name + payload
-        central += (
-            struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, *fields, 0, 0, 0, 0, offset) + name
-        )
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, *fields, 0, 0, 0, 0, offset) + name
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 2, 2, len(central), len(body), 0)
     path.write_bytes(body + central + end)
     return path

@@ -83,7 +83,7 @@ def _document(served: Served, name: str, document_id: str) -> httpx.Response:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("document", [NEWLINE_DOC, PLAN])
 def test_secret_text_reaches_members_only(served: Served, mode: str, document: str) -> None:
-    """Regression: `secret/plan\\nB.md` missed `secret/**`; a link indexed secret/plan.md as pub/."""
+    """Regression: `secret/plan\\nB.md` missed `secret/**`; a link put plan.md under pub/."""
     word = SECRET_TEXT[document]
     query = f"{word} {HIDDEN_WORD}"  # the graph seeds from the phrase both secret files hold
     admin = _search(served, "admin", query, mode)
