@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from rank_bm25 import BM25Okapi
 
+from rag_pipelines.chunking.models import Chunk
 from rag_pipelines.config.access import AccessSettings
 from rag_pipelines.config.models import GraphSettings
 from rag_pipelines.index.access import AccessPolicy
@@ -34,7 +35,7 @@ HIDDEN = {
 QUERIES = ["xylophonic", "xylophonic copper kettle", "teal lamp", "copper kettle water"]
 
 
-def _chunks(docs: dict[str, list[str]]) -> list:  # type: ignore[type-arg]
+def _chunks(docs: dict[str, list[str]]) -> list[Chunk]:
     return [make_chunk("s", d, i, t) for d, texts in docs.items() for i, t in enumerate(texts)]
 
 
