@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from rag_pipelines.errors import IndexNotFoundError, RagPipelinesError
-from rag_pipelines.index.access import AccessPolicy, Readers
+from rag_pipelines.index.access import AccessPolicy, NarrowedPolicy, Readers
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.pipeline.documents import load_ledger
 from rag_pipelines.pipeline.snapshot import CHUNKS, DOCUMENTS
@@ -34,22 +34,13 @@ def chunk_lineage(
     """The lineage of a chunk in `version` (default: the published one), as `readers` see it.
 
     A chunk of a document hidden from `readers` is reported as not found, and counts only
-    include what they may read. Only unrestricted readers (None: a `*` key) address versions
-    other than the live one: an older version's access rules may grant what the live ones
-    revoked.
+    include what they may read. In a version other than the live one a document must be
+    readable under both that version's policy and the live one: access revoked since stays
+    revoked through every retained version.
     """
     registry = ctx.registry
-    pointer = registry.live()
-    if pointer is None:
-        raise IndexNotFoundError("no index is published yet; run `rag-pipelines materialize`")
-    live_version = pointer.version
-    version = version or live_version
-    if version != live_version and readers is not None:
-        # Access rules change between versions; a restricted key reads only the live rules.
-        raise ChunkNotFound(
-            f"no chunk {chunk_id!r} in index version {version}: keys without `*` read only "
-            f"the live version ({live_version})"
-        )
+    live_manifest = registry.live_manifest()
+    version = version or live_manifest.version
     try:
         manifest = registry.manifest(version)
     except IndexNotFoundError:
@@ -59,6 +50,8 @@ def chunk_lineage(
     lookup = SnapshotLookup(folder / DOCUMENTS, folder / CHUNKS)
     chunk = lookup.chunk(chunk_id)
     policy = AccessPolicy.from_settings(manifest.settings)
+    if version != live_manifest.version:
+        policy = NarrowedPolicy(policy, AccessPolicy.from_settings(live_manifest.settings))
     if chunk is None or not policy.readable(chunk.source, chunk.document_id, readers):
         raise ChunkNotFound(f"no chunk {chunk_id!r} in index version {version}")
     key = f"{chunk.source}/{chunk.document_id}"

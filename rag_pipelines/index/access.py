@@ -78,3 +78,25 @@ class AccessPolicy:
     def open_to(self, readers: Readers, sources: Iterable[str]) -> bool:
         """True if nothing in these sources is hidden from `readers` (no filter needed)."""
         return all(self.source_open_to(s, readers) for s in sources)
+
+
+class NarrowedPolicy(AccessPolicy):
+    """A version's own policy narrowed by the live one: readable only where both allow.
+
+    An older version keeps the access it was built with; read through this, it never shows a
+    caller what the live policy hides (revoked access stays revoked in every version).
+    """
+
+    def __init__(self, own: AccessPolicy, live: AccessPolicy) -> None:
+        super().__init__(own.sources)
+        self.live = live
+
+    def readable(self, source: str, document_id: str, readers: Readers) -> bool:
+        """True if both policies let `readers` see the document."""
+        return super().readable(source, document_id, readers) and self.live.readable(
+            source, document_id, readers
+        )
+
+    def source_open_to(self, source: str, readers: Readers) -> bool:
+        """True if both policies open the whole source to `readers`."""
+        return super().source_open_to(source, readers) and self.live.source_open_to(source, readers)

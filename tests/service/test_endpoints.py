@@ -247,7 +247,7 @@ def test_metrics_count_requests_and_time_searches_per_mode(
 
     requests = "rag_http_requests_total"
     assert delta(requests, route="/v1/search", method="POST", status="200") == per_mode * 4
-    document_route = "/v1/documents/{source}/{document_id:path}"
+    document_route = "/v1/documents/{source}/{document_id:anypath}"
     assert delta(requests, route=document_route, method="GET", status="404") == 1
     for mode in MODES:
         labels = {"mode": mode, "reranked": "false"}
