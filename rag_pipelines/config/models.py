@@ -76,7 +76,9 @@ class FilesystemConnector(StrictModel):
         256.0, gt=0, description="Bytes a docx/pptx/xlsx/epub/odt may inflate to: ExpandedTooLarge."
     )
     max_parse_memory_mb: int = Field(
-        4096, ge=256, description="Address space of the parser process (RLIMIT_AS): TooLarge."
+        4096,
+        ge=2048,  # the parsers' imports alone map about 1.6 GB of address space
+        description="Address space of the parser process (RLIMIT_AS): TooLarge.",
     )
 
     @field_validator("root")
