@@ -32,6 +32,14 @@ from rag_pipelines.ingest.globs import compile_glob, matches
         pytest.param("a+b(1).md", "a+b(1).md", True, id="regex-chars-literal"),
         pytest.param("a.md", "aXmd", False, id="dot-is-literal"),
         pytest.param("*.MD", "a.md", False, id="case-sensitive"),
+        # Regression: `.`-based regexes without DOTALL stopped at a newline in a file name.
+        pytest.param("secret/**", "secret/plan\nB.md", True, id="globstar-newline"),
+        pytest.param("**/*.md", "a\nb/c\n.md", True, id="globstar-star-newline"),
+        pytest.param("*.md", "plan\nB.md", True, id="star-newline"),
+        pytest.param("a?b", "a\nb", True, id="question-newline"),
+        pytest.param("secret/*", "secret/a\n/b", False, id="star-still-stops-at-slash"),
+        pytest.param("x[!a]y", "x/y", False, id="negated-class-not-slash"),
+        pytest.param("x[/]y", "x/y", False, id="class-not-slash"),
     ],
 )
 def test_compile_glob(pattern: str, path: str, expected: bool) -> None:
