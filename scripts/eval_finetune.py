@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -33,8 +32,8 @@ def finetune_rows(
 ) -> dict[str, object]:
     """Fine-tune MiniLM on the tuning part; append base vs fine-tuned dense rows (held-back)."""
     from rag_pipelines.config.models import EmbeddingFinetuneSettings
-    from rag_pipelines.pipeline.context import PipelineContext
-    from rag_pipelines.pipeline.finetune import finetune_embedding
+    from rag_pipelines.context import PipelineContext
+    from rag_pipelines.pipeline.tuning.finetune import finetune_embedding
 
     settings = EmbeddingFinetuneSettings(
         queries=data / "queries.jsonl",

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from rag_pipelines.config.models import FilesystemConnector, SourceConfig
-from rag_pipelines.ingest.connectors import SourceItem, list_source
+from rag_pipelines.ingest.connectors.filesystem import SourceItem, list_source
 from rag_pipelines.ingest.models import Document, IngestFailure
 from rag_pipelines.ingest.parsing import parse_item
 from rag_pipelines.ingest.pii import PiiRedactor

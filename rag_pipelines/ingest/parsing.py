@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rag_pipelines.ingest.connectors import SourceItem
+from rag_pipelines.ingest.connectors.filesystem import SourceItem
 from rag_pipelines.ingest.models import Document, Section
 from rag_pipelines.ingest.offline import prepare_unstructured
 from rag_pipelines.ingest.sections import Element, build_sections

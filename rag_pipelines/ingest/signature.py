@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from rag_pipelines.config.models import BeirConnector, SourceConfig
-from rag_pipelines.ingest.connectors import SKIPPED_NAMES
+from rag_pipelines.ingest.connectors.filesystem import SKIPPED_NAMES
 from rag_pipelines.ingest.globs import matches
 
 

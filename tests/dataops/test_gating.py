@@ -15,14 +15,14 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
+from assets.runs import materialize_pipeline, metadata_of
 from rag_pipelines.cli import app
 from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import PublishRefusedError
 from rag_pipelines.index.manifest import BuildManifest, CheckRecord
 from rag_pipelines.index.stores import open_vector_store
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.publish import collect_garbage, publish, rollback
-from tests.dagster.runs import materialize_pipeline, metadata_of
+from rag_pipelines.pipeline.build.publish import collect_garbage, publish, rollback
 from tests.dataops.corpus import (
     INITIAL,
     KRILL,

@@ -16,12 +16,12 @@ import pytest
 import yaml
 
 from assets.definitions import build_parts
+from assets.runs import materialize_pipeline, metadata_of
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.embedding.cache import EmbeddingCache
 from rag_pipelines.index.versions import VersionRegistry
 from rag_pipelines.workspace import Workspace
-from tests.dagster.runs import materialize_pipeline, metadata_of
 from tests.dataops.corpus import INITIAL, write_corpus
 
 pytestmark = pytest.mark.slow

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.cache import EmbeddingCache
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.documents import load_failures
-from rag_pipelines.pipeline.snapshot import load_snapshot, snapshot_chunks, snapshot_documents
+from rag_pipelines.pipeline.build.documents import load_failures
+from rag_pipelines.pipeline.build.snapshot import load_snapshot, snapshot_chunks, snapshot_documents
 
 MAX_DUPLICATE_RATE = 0.2  # above this share of chunks repeating another's text, something is off
 

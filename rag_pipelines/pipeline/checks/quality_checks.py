@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.evaluation.quality import evaluate_version, gate, golden_sets
 from rag_pipelines.index.vector_store import VectorStore
-from rag_pipelines.pipeline.checks import CheckOutcome, record
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.data_quality import inspect_version
+from rag_pipelines.pipeline.checks.blocking import CheckOutcome, record
+from rag_pipelines.pipeline.checks.data_quality import inspect_version
 from rag_pipelines.retrieval.open import open_version
 
 DATA_QUALITY = "data_quality"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.feedback.golden import FeedbackSet, write_feedback_set
 from rag_pipelines.feedback.store import FeedbackRecord, FeedbackStore
-from rag_pipelines.pipeline.context import PipelineContext
 
 
 @dataclass

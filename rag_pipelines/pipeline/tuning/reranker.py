@@ -9,44 +9,21 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from pydantic import BaseModel, Field
-
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.resolve import bundled_model_path, resolve_model
 from rag_pipelines.evaluation.golden import GoldenSet, load_beir
 from rag_pipelines.evaluation.metrics import evaluate
 from rag_pipelines.evaluation.runs import run_golden
 from rag_pipelines.hashing import sha256_bytes, sha256_text
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.index.layout import RERANKER_RECORD
+from rag_pipelines.index.records import RerankerRecord, load_reranker_record
 from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.retrieval.rerank import CrossEncoderReranker
-from rag_pipelines.retrieval.rerank_train import RECIPE, mine_pairs, train_cross_encoder
 from rag_pipelines.storage import atomic_write_text
+from rag_pipelines.training.rerank import RECIPE, mine_pairs, train_cross_encoder
 
-RECORD = "reranker.json"
 Progress = Callable[[str, int, int], None]
-
-
-class RerankerRecord(BaseModel):
-    """Which reranker a version uses, and whether it reranks by default."""
-
-    status: str = Field(description="configured | trained | reused | disabled")
-    model_path: str | None = None
-    enabled_by_default: bool = False
-    holdout: dict[str, float] = Field(default_factory=dict)
-    training: dict[str, float] = Field(default_factory=dict)
-    seconds: float = 0.0
-    note: str = ""
-    settings_key: str = Field("", description="Rerank settings and training recipe it was made by.")
-
-
-def load_reranker_record(build_dir: Path) -> RerankerRecord | None:
-    """The reranker decision stored with a version, if any."""
-    path = build_dir / RECORD
-    if not path.exists():
-        return None
-    return RerankerRecord.model_validate_json(path.read_text(encoding="utf-8"))
 
 
 def prepare_reranker(
@@ -77,7 +54,7 @@ def prepare_reranker(
         record = RerankerRecord(status="disabled", note="no reranker configured or trained")
     record.seconds = round(time.perf_counter() - started, 1)
     record.settings_key = settings_key
-    atomic_write_text(build_dir / RECORD, record.model_dump_json(indent=2))
+    atomic_write_text(build_dir / RERANKER_RECORD, record.model_dump_json(indent=2))
     return record
 
 

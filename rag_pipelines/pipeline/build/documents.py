@@ -10,7 +10,7 @@ from rag_pipelines.ingest.ledger import LedgerEntry, update_ledger
 from rag_pipelines.ingest.models import Document, IngestFailure
 from rag_pipelines.ingest.pii import PiiRedactor
 from rag_pipelines.ingest.signature import listing_signature
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.storage import atomic_write_text, iter_jsonl, write_jsonl
 
 

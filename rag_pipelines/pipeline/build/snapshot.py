@@ -21,15 +21,13 @@ from rag_pipelines.index.access import AccessPolicy
 from rag_pipelines.index.manifest import SourceSummary
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.ingest.models import Document
-from rag_pipelines.pipeline.chunks import load_chunks
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.documents import load_documents, load_failures
-from rag_pipelines.pipeline.embeddings import EmbeddingState, load_embedding_state
+from rag_pipelines.pipeline.build.chunks import load_chunks
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.pipeline.build.documents import load_documents, load_failures
+from rag_pipelines.pipeline.build.embeddings import EmbeddingState, load_embedding_state
+from rag_pipelines.index.layout import CHUNKS, DOCUMENTS, SNAPSHOT
 from rag_pipelines.storage import atomic_write_text, iter_jsonl, write_jsonl
 
-SNAPSHOT = "snapshot.json"
-CHUNKS = "chunks.jsonl"
-DOCUMENTS = "documents.jsonl"
 
 
 class StaleEmbeddings(RagPipelinesError):

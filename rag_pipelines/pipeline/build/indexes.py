@@ -24,18 +24,17 @@ from rag_pipelines.index.graph_build import build_graph
 from rag_pipelines.index.graph_store import save_graph
 from rag_pipelines.index.stores import collection_name
 from rag_pipelines.index.vector_store import SparseVector, VectorPoint, VectorStore
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.payload import chunk_payload
-from rag_pipelines.pipeline.snapshot import (
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.pipeline.build.payload import chunk_payload
+from rag_pipelines.pipeline.build.snapshot import (
     StaleEmbeddings,
     load_snapshot,
     snapshot_chunks,
     snapshot_documents,
 )
 from rag_pipelines.storage import atomic_write_text
+from rag_pipelines.index.layout import BM25_MODEL, GRAPH
 
-BM25_MODEL = "bm25.json"
-GRAPH = "graph.json"
 _BATCH = 1024
 
 

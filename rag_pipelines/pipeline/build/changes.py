@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from rag_pipelines.config.models import FilesystemConnector
 from rag_pipelines.embedding.identity import configured_identity
 from rag_pipelines.ingest.signature import listing_signature
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.documents import ingested_signature
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.pipeline.build.documents import ingested_signature
 
 
 @dataclass(frozen=True)

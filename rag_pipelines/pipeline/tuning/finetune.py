@@ -23,9 +23,9 @@ from pydantic import BaseModel, Field
 
 from rag_pipelines.chunking.models import Chunk
 from rag_pipelines.config.models import EmbeddingFinetuneSettings, EmbeddingSettings
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.cache import EmbeddingCache
 from rag_pipelines.embedding.embedder import embed_chunks
-from rag_pipelines.embedding.finetune import TrainingPair, finetune_model
 from rag_pipelines.embedding.identity import configured_identity
 from rag_pipelines.embedding.model import SentenceTransformerModel
 from rag_pipelines.embedding.resolve import resolve_model
@@ -35,9 +35,9 @@ from rag_pipelines.evaluation.golden import GoldenSet, load_beir
 from rag_pipelines.evaluation.metrics import evaluate
 from rag_pipelines.hashing import sha256_bytes, sha256_text
 from rag_pipelines.index.versions import utc_now
-from rag_pipelines.pipeline.chunks import load_chunks
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.pipeline.build.chunks import load_chunks
 from rag_pipelines.storage import atomic_write_text
+from rag_pipelines.training.embedding import TrainingPair, finetune_model
 
 RECORD = "finetune.json"
 Progress = Callable[[int, int], None]

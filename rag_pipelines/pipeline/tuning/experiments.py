@@ -16,23 +16,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag_pipelines.config.models import EmbeddingSettings, ExperimentVariant
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.model import SentenceTransformerModel
 from rag_pipelines.errors import RagPipelinesError
 from rag_pipelines.evaluation.experiments import VariantResult, describe_changes, variant_config
 from rag_pipelines.evaluation.golden import GoldenSet
 from rag_pipelines.evaluation.quality import evaluate_version, golden_sets
+from rag_pipelines.index.records import load_fusion_record
 from rag_pipelines.index.stores import open_vector_store
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.locks import exclusive
-from rag_pipelines.pipeline.candidate import complete_candidate
-from rag_pipelines.pipeline.chunks import chunk
-from rag_pipelines.pipeline.cleanup import remove_incomplete_builds
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.embeddings import embed
-from rag_pipelines.pipeline.fusion_tuning import load_fusion_record, tune_version
-from rag_pipelines.pipeline.indexes import build_bm25_index, build_graph_index, build_vector_index
-from rag_pipelines.pipeline.snapshot import snapshot_corpus
-from rag_pipelines.pipeline.variant_context import VariantContext
+from rag_pipelines.pipeline.build.candidate import complete_candidate
+from rag_pipelines.pipeline.build.chunks import chunk
+from rag_pipelines.pipeline.build.cleanup import remove_incomplete_builds
+from rag_pipelines.pipeline.build.embeddings import embed
+from rag_pipelines.pipeline.build.indexes import (
+    build_bm25_index,
+    build_graph_index,
+    build_vector_index,
+)
+from rag_pipelines.pipeline.build.snapshot import snapshot_corpus
+from rag_pipelines.pipeline.tuning.fusion_tuning import tune_version
+from rag_pipelines.pipeline.tuning.variant_context import VariantContext
 from rag_pipelines.retrieval.models import Mode
 from rag_pipelines.retrieval.open import open_version
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.evaluation.experiments import comparison_table, gate_mode_table
 from rag_pipelines.evaluation.plot import plot_comparison, png_data_uri
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.experiments import ExperimentReport, experiments_dir
+from rag_pipelines.pipeline.tuning.experiments import ExperimentReport, experiments_dir
 from rag_pipelines.storage import atomic_write_text
 
 

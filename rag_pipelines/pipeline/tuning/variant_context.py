@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.workspace import Workspace
 
 

@@ -6,9 +6,9 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.documents import load_ledger
-from rag_pipelines.pipeline.snapshot import snapshot_documents
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.pipeline.build.documents import load_ledger
+from rag_pipelines.pipeline.build.snapshot import snapshot_documents
 
 
 def _seconds_between(start: str | None, end: str) -> float | None:

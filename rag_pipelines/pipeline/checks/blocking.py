@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.manifest import CheckRecord
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.index.versions import utc_now
-from rag_pipelines.pipeline.context import PipelineContext
 
 NOT_EMPTY = "index_not_empty"
 COUNTS_AGREE = "index_counts_agree"

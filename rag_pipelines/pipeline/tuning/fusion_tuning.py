@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from pydantic import BaseModel, Field
-
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.evaluation.quality import golden_sets
 from rag_pipelines.evaluation.tuning import leg_rankings, score_setting, tune
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.index.layout import FUSION_RECORD
+from rag_pipelines.index.records import FusionRecord
 from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.storage import atomic_write_text
-
-RECORD = "fusion.json"
-
-
-class FusionRecord(BaseModel):
-    """The fusion a version serves with, and the evidence for it."""
-
-    k: int
-    weights: dict[str, float]
-    tuned_on: str
-    tune_queries: int
-    holdout_queries: int
-    scores: dict[str, float] = Field(default_factory=dict)
-
-
-def load_fusion_record(build_dir: Path) -> FusionRecord | None:
-    """The tuned fusion of a version, if it was tuned."""
-    path = build_dir / RECORD
-    return FusionRecord.model_validate_json(path.read_text()) if path.exists() else None
 
 
 def tune_version(ctx: PipelineContext, version: str, index: VersionIndex) -> FusionRecord | None:
@@ -65,5 +44,7 @@ def tune_version(ctx: PipelineContext, version: str, index: VersionIndex) -> Fus
             ),
         },
     )
-    atomic_write_text(ctx.registry.build_path(version) / RECORD, record.model_dump_json(indent=2))
+    atomic_write_text(
+        ctx.registry.build_path(version) / FUSION_RECORD, record.model_dump_json(indent=2)
+    )
     return record

@@ -12,8 +12,8 @@ from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel
 
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.documents import load_ledger
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.pipeline.build.documents import load_ledger
 
 
 class QuarantinedDocument(BaseModel):
