@@ -82,11 +82,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "eval.json")
     args = parser.parse_args()
     from rag_pipelines.config import load_sources_file
+    from rag_pipelines.ingest.connectors.beir import BeirConnector
 
     if not (args.state / "sources.yaml").exists() or not args.out.exists():
         sys.exit(f"run `make eval` first: it leaves {args.state}/sources.yaml and {args.out}")
     config = load_sources_file(args.state / "sources.yaml")
-    data = config.sources[0].connector.path  # type: ignore[union-attr]
+    connector = config.sources[0].connector
+    if not isinstance(connector, BeirConnector):
+        sys.exit(f"{args.state}/sources.yaml: the first source is not the BEIR corpus")
+    data = connector.path
     result = json.loads(args.out.read_text())
     rows = [r for r in result["rows"] if "exact search" not in r["mode"]]
     result["finetune"] = finetune_rows(config, Path(data), rows)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from rag_pipelines.ingest.connectors.filesystem import SourceItem
+from rag_pipelines.ingest.connectors.base import SourceItem
 from rag_pipelines.ingest.models import Document, Section
 from rag_pipelines.ingest.offline import prepare_unstructured
 from rag_pipelines.ingest.sections import Element, build_sections
@@ -78,6 +81,30 @@ def parse_item(
     document.links = list(dict.fromkeys(link for e in elements for link in e.links))
     if encoding is not None and encoding not in ("utf-8", "utf-8-sig"):
         document.metadata["encoding"] = encoding  # decoded with a fallback: worth knowing
+    return document
+
+
+def parse_source_item(
+    item: SourceItem, source: str, open_bytes: Callable[[SourceItem], bytes]
+) -> Document:
+    """A Document from any connector item: bytes without a file go through a temporary one.
+
+    The temporary file keeps the item's own name, so the parser picks the format by its
+    extension and a title that is only the name is the item's name, not a temporary one.
+    """
+    if item.path is not None or item.text is not None:
+        document = parse_item(item, source, dict(item.metadata), item.fallback_encoding)
+    else:
+        data = open_bytes(item)
+        name = item.file_name or PurePosixPath(item.id).name
+        with tempfile.TemporaryDirectory(prefix="rag-item-") as folder:
+            path = Path(folder) / name
+            path.write_bytes(data)
+            document = parse_item(
+                replace(item, path=path), source, dict(item.metadata), item.fallback_encoding
+            )
+    if item.access_groups is not None:
+        document.access_groups = list(item.access_groups)
     return document
 
 

@@ -1,57 +1,82 @@
-"""Connectors: list a source's documents with ids, hashes and times, without parsing them."""
+"""Files under a root directory, selected by glob patterns relative to the root."""
 
 from __future__ import annotations
 
-import json
+import codecs
+import hashlib
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Literal
 
-from rag_pipelines.config.models import BeirConnector, FilesystemConnector, SourceConfig
-from rag_pipelines.hashing import sha256_bytes, sha256_text
+from pydantic import Field, ValidationInfo, field_validator
+
+from rag_pipelines.config.base import resolve_path
+from rag_pipelines.config.connectors import ConnectorSettings
+from rag_pipelines.hashing import sha256_bytes
+from rag_pipelines.ingest.connectors.base import Listing, SourceItem, iso_time
 from rag_pipelines.ingest.globs import compile_glob, matches
-from rag_pipelines.ingest.models import IngestFailure
+from rag_pipelines.ingest.models import Document, IngestFailure
 
 SKIPPED_NAMES = (".DS_Store", "Thumbs.db")  # also left out of the listing signature
 
 
-@dataclass(frozen=True)
-class SourceItem:
-    """One document as the connector sees it: identity and content, not yet parsed."""
+class FilesystemConnector(ConnectorSettings):
+    """Files under a root directory, selected by glob patterns relative to the root."""
 
-    id: str
-    uri: str
-    content_hash: str
-    modified_at: str | None
-    size_bytes: int | None
-    path: Path | None = None
-    title: str | None = None
-    text: str | None = None
+    type: Literal["filesystem"]
+    root: Path
+    include: list[str] = Field(default_factory=lambda: ["**/*"], min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    max_file_mb: float = Field(50.0, gt=0)
+    fallback_encoding: str = Field(
+        "cp1252", description="How text files that are not valid UTF-8 are decoded."
+    )
 
+    @field_validator("root")
+    @classmethod
+    def _root_exists(cls, value: Path, info: ValidationInfo) -> Path:
+        path = resolve_path(value, info)
+        if not path.is_dir():
+            raise ValueError(f"directory does not exist: {path}")
+        return path
 
-@dataclass
-class Listing:
-    """What a connector found: items to ingest, items it could not read, folders it could not
-    list ("" for the root: their documents are unknown this time, not deleted)."""
+    @field_validator("include", "exclude")
+    @classmethod
+    def _inside_root(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            parts = pattern.replace("\\", "/").split("/")
+            if pattern.startswith("/") or ".." in parts:
+                raise ValueError(
+                    f"pattern {pattern!r} leaves the source root: patterns are relative to "
+                    "`root` and may not be absolute or contain '..' (move `root` up instead)"
+                )
+        return patterns
 
-    items: list[SourceItem]
-    failures: list[IngestFailure]
-    unlisted: list[str] = field(default_factory=list)
+    @field_validator("fallback_encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r} (e.g. cp1252, latin-1)") from None
+        return value
 
+    def list_documents(self, source: str, previous: Mapping[str, Document]) -> Listing:
+        """Every selected file under the root, read and hashed."""
+        return _list_filesystem(source, self)
 
-def list_source(source: SourceConfig) -> Listing:
-    """Every document of a source, in a stable order."""
-    connector = source.connector
-    if isinstance(connector, FilesystemConnector):
-        return _list_filesystem(source.name, connector)
-    return _list_beir(source.name, connector)
+    def signature(self) -> str:
+        """sha256 over (relative path, size, mtime) of every selected file, in order."""
+        return _signature(self)
 
+    def open(self, item: SourceItem) -> bytes:
+        """The file's bytes."""
+        return (item.path or self.root / item.id).read_bytes()
 
-def iso_time(epoch: float) -> str:
-    """UTC ISO-8601 for a POSIX timestamp."""
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds")
+    def available(self) -> bool:
+        """An unmounted root would list as empty (os.walk stays silent): wait until it is back."""
+        return self.root.is_dir()
 
 
 def _walk(root: Path, on_error: Callable[[OSError], None]) -> Iterator[tuple[Path, bool]]:
@@ -136,6 +161,7 @@ def _list_filesystem(source: str, conn: FilesystemConnector) -> Listing:
                 modified_at=iso_time(stat.st_mtime),
                 size_bytes=stat.st_size,
                 path=real,
+                fallback_encoding=conn.fallback_encoding,
             )
         )
     return Listing(items=items, failures=failures, unlisted=unlisted)
@@ -147,47 +173,24 @@ def _excluded(rel_dir: str, exclude: list[str]) -> bool:
     return any(compile_glob(pattern).match(name) for pattern in exclude for name in names)
 
 
-def _list_beir(source: str, conn: BeirConnector) -> Listing:
-    corpus = conn.path / "corpus.jsonl"
-    modified = iso_time(corpus.stat().st_mtime)
-    wanted = set(conn.ids) if conn.ids is not None else None
-    items: list[SourceItem] = []
-    failures: list[IngestFailure] = []
-    with corpus.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
+def _signature(connector: FilesystemConnector) -> str:
+    digest = hashlib.sha256()
+    root = connector.root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if (
+                name.startswith((".", "~$"))
+                or name in SKIPPED_NAMES
+                or not matches(rel, connector.include, connector.exclude)
+            ):
                 continue
             try:
-                record = json.loads(line)
-                if not isinstance(record, dict) or "_id" not in record:
-                    raise ValueError('expected a JSON object with an "_id"')
-                doc_id = str(record["_id"])
-            except ValueError as exc:  # json.JSONDecodeError is a ValueError
-                failures.append(
-                    IngestFailure(
-                        source=source,
-                        document_id=f"line-{line_no}",
-                        uri=f"{corpus.as_uri()}#L{line_no}",
-                        reason=f"bad BEIR record: {exc}",
-                        error_type=type(exc).__name__,
-                    )
-                )
+                stat = path.stat()
+            except OSError:
+                digest.update(f"{rel}\0missing\n".encode())
                 continue
-            if wanted is not None and doc_id not in wanted:
-                continue
-            title = str(record.get("title") or "")
-            text = str(record.get("text") or "")
-            items.append(
-                SourceItem(
-                    id=doc_id,
-                    uri=f"{corpus.as_uri()}#{doc_id}",
-                    content_hash=sha256_text(title, text),
-                    modified_at=modified,
-                    size_bytes=len(line.encode("utf-8")),
-                    title=title,
-                    text=text,
-                )
-            )
-            if conn.limit is not None and len(items) >= conn.limit:
-                break
-    return Listing(items=items, failures=failures)
+            digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag_pipelines.config.models import FilesystemConnector
 from rag_pipelines.embedding.identity import configured_identity
-from rag_pipelines.ingest.signature import listing_signature
+from rag_pipelines.ingest.signature import listing_signature, source_available
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.pipeline.build.documents import ingested_signature
 
@@ -27,14 +26,14 @@ def changed_sources(ctx: PipelineContext, requested: dict[str, str]) -> list[Sou
     """
     changes: list[SourceChange] = []
     for source in ctx.config.sources:
-        connector = source.connector
-        # An unmounted root would list as empty (os.walk stays silent): wait until it is back.
-        if isinstance(connector, FilesystemConnector) and not connector.root.is_dir():
-            continue
+        # A source that cannot be reached (an unmounted root, a server down) would list as
+        # empty: wait until it is back.
         try:
+            if not source_available(source):
+                continue
             current = listing_signature(source)
         except OSError:
-            continue  # a BEIR corpus.jsonl that is gone
+            continue  # gone between the two calls
         if (
             current != ingested_signature(ctx, source.name)
             and requested.get(source.name) != current
