@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from rag_pipelines.chunking.models import Chunk
@@ -17,7 +19,7 @@ from rag_pipelines.embedding.fingerprint import ModelFingerprint
 from rag_pipelines.errors import RagPipelinesError
 from rag_pipelines.faults import crash_point
 from rag_pipelines.hashing import sha256_text
-from rag_pipelines.index.access import AccessPolicy
+from rag_pipelines.index.access import DOCUMENT_GROUPS, AccessPolicy
 from rag_pipelines.index.manifest import SourceSummary
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.ingest.models import Document
@@ -66,13 +68,22 @@ def snapshot_corpus(ctx: PipelineContext) -> SnapshotReport:
     chunks = {s.name: load_chunks(ctx, s.name) for s in ctx.config.sources}
     documents = {s.name: load_documents(ctx, s.name) for s in ctx.config.sources}
     _check_fresh(states, chunks)
-    settings = {
+    policy = AccessPolicy(
+        {s.name: s.access for s in ctx.config.sources},
+        {
+            name: {d.id: d.access_groups for d in docs if d.access_groups is not None}
+            for name, docs in documents.items()
+        },
+    )
+    settings: dict[str, Any] = {
         "bm25": ctx.config.index.bm25.model_dump(mode="json"),
         "graph": ctx.config.index.graph.model_dump(mode="json"),
         "store": ctx.config.index.qdrant.backend,
         # Part of the content hash: changing who may read a source makes a new version.
-        "access": AccessPolicy({s.name: s.access for s in ctx.config.sources}).to_settings(),
+        "access": policy.to_settings(),
     }
+    if policy.documents_to_settings():
+        settings[DOCUMENT_GROUPS] = policy.documents_to_settings()
     content_hash = sha256_text(
         model_state.fingerprint.key,
         repr(sorted(settings.items())),
