@@ -74,6 +74,7 @@ def parse_item(
         raise explain_no_text(path) or EmptyDocument(
             f"no text found in {path.name} (a scanned image without a text layer?)"
         )
+    title = title or item.title  # e.g. a web page's <title>
     document = _document(item, source, title or path.stem, kinds, sections, metadata)
     # A renamed file with the same content must embed the same text: a title that is only the
     # file name is shown to users but kept out of the embedded context header.
@@ -105,6 +106,8 @@ def parse_source_item(
             )
     if item.access_groups is not None:
         document.access_groups = list(item.access_groups)
+    if item.links is not None:
+        document.links = list(item.links)
     return document
 
 

@@ -35,6 +35,7 @@ class SourceItem:
     access_groups: tuple[str, ...] | None = None  # None: the source's configured groups
     fallback_encoding: str = "cp1252"
     file_name: str | None = None  # for bytes from `open`: picks the parser by its extension
+    links: tuple[str, ...] | None = None  # link targets as the connector resolved them
 
 
 @dataclass
