@@ -18,11 +18,11 @@ from rag_pipelines.pipeline.build.indexes import (
     build_graph_index,
     build_vector_index,
 )
-from rag_pipelines.pipeline.build.publish import publish
 from rag_pipelines.pipeline.build.snapshot import snapshot_corpus
 from rag_pipelines.pipeline.checks import blocking as check_stage
 from rag_pipelines.pipeline.checks.freshness import source_freshness
 from rag_pipelines.pipeline.checks.quality_checks import check_data_quality, check_retrieval_quality
+from rag_pipelines.pipeline.publish import publish
 from rag_pipelines.pipeline.tuning.feedback import collect_feedback
 from rag_pipelines.pipeline.tuning.fusion_tuning import tune_version
 from rag_pipelines.pipeline.tuning.reranker import prepare_reranker

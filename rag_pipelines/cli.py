@@ -267,7 +267,7 @@ def rollback(
     """Atomically re-point the live index to an earlier kept version."""
     from rag_pipelines.index.stores import open_vector_store
     from rag_pipelines.locks import exclusive
-    from rag_pipelines.pipeline.build.publish import rollback as roll_back
+    from rag_pipelines.pipeline.publish import rollback as roll_back
 
     ctx = PipelineContext(_load())
     store = open_vector_store(ctx.config.index.qdrant, ctx.workspace)

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rag_pipelines.config.models import EmbeddingFinetuneSettings
-
-Progress = Callable[[int, int], None]
+from rag_pipelines.training.setup import (
+    Progress,
+    optimizer_with_warmup,
+    quiet_and_seeded,
+    summary,
+    take_step,
+)
 
 
 @dataclass(frozen=True)
@@ -70,11 +74,8 @@ def finetune_model(
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    torch.manual_seed(settings.seed)
+    quiet_and_seeded(settings.seed)
     model = SentenceTransformer(str(base_model), device=device, local_files_only=True)
     served_length = model.max_seq_length
     # Train on short inputs (cheaper); the saved model reads as far as the base model did.
@@ -85,10 +86,8 @@ def finetune_model(
         for epoch in range(settings.epochs)
     ]
     total = sum(len(batches) for batches in epochs)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01)
-    warmup = max(1, total // 10)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
+    optimizer, scheduler = optimizer_with_warmup(
+        [{"params": list(model.parameters()), "lr": settings.learning_rate}], total
     )
     started = time.perf_counter()
     model.train()
@@ -100,25 +99,15 @@ def finetune_model(
                 _to_device(model.preprocess([p.passage for p in batch]), model.device),
             ]
             loss = loss_fn(features, torch.empty(0))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
+            last_loss = take_step(loss, model, optimizer, scheduler)
             step += 1
-            last_loss = float(loss.detach())
             if progress is not None:
                 progress(step, total)
     model.eval()
     model.max_seq_length = served_length
     output.mkdir(parents=True, exist_ok=True)
     model.save(str(output), create_model_card=False)
-    return {
-        "pairs": len(pairs),
-        "steps": step,
-        "final_loss": round(last_loss, 4),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
+    return summary(len(pairs), step, last_loss, started)
 
 
 def _to_device(features: dict[str, Any], device: Any) -> dict[str, Any]:

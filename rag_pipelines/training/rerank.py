@@ -12,16 +12,21 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag_pipelines.config.models import RerankTrainSettings
 from rag_pipelines.evaluation.golden import GoldenSet
 from rag_pipelines.retrieval.engine import VersionIndex
+from rag_pipelines.training.setup import (
+    Progress,
+    optimizer_with_warmup,
+    quiet_and_seeded,
+    summary,
+    take_step,
+)
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]
 HEAD_LR_FACTOR = 30.0
 # Bump when the training recipe changes, so a model trained the old way is not reused.
 RECIPE = "2-posweight-headlr"
@@ -80,10 +85,8 @@ def train_cross_encoder(
     """Fine-tune a one-logit cross-encoder on the pairs and save it to `output`."""
     import torch
     from sentence_transformers import CrossEncoder
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
-    torch.manual_seed(settings.seed)
+    quiet_and_seeded(settings.seed)
     rng = random.Random(settings.seed)
     encoder = CrossEncoder(
         str(base_model),
@@ -101,16 +104,12 @@ def train_cross_encoder(
     head = [p for n, p in model.named_parameters() if n.startswith(("classifier", "bert.pooler"))]
     head_ids = {id(p) for p in head}
     body = [p for p in model.parameters() if id(p) not in head_ids]
-    optimizer = torch.optim.AdamW(
+    optimizer, scheduler = optimizer_with_warmup(
         [
             {"params": body, "lr": settings.learning_rate},
             {"params": head, "lr": settings.learning_rate * HEAD_LR_FACTOR},
         ],
-        weight_decay=0.01,
-    )
-    warmup = max(1, total // 10)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
+        total,
     )
     # Hard negatives outnumber positives several to one; without re-weighting the cheapest
     # minimum is the class prior, and the model learns a constant (what an earlier run did).
@@ -137,24 +136,14 @@ def train_cross_encoder(
                 [p.label for p in batch], dtype=torch.float32, device=model.device
             )
             loss = loss_fn(model(**features).logits.view(-1), labels)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
+            last_loss = take_step(loss, model, optimizer, scheduler)
             step += 1
-            last_loss = float(loss.detach())
             if progress is not None:
                 progress(step, total)
     model.eval()
     output.mkdir(parents=True, exist_ok=True)
     encoder.save(str(output))
-    return {
-        "pairs": len(pairs),
-        "steps": step,
-        "final_loss": round(last_loss, 4),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
+    return summary(len(pairs), step, last_loss, started)
 
 
 def _first_chunk(index: VersionIndex, document_id: str) -> str | None:

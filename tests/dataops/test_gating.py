@@ -22,7 +22,7 @@ from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import PublishRefusedError
 from rag_pipelines.index.manifest import BuildManifest, CheckRecord
 from rag_pipelines.index.stores import open_vector_store
-from rag_pipelines.pipeline.build.publish import collect_garbage, publish, rollback
+from rag_pipelines.pipeline.publish import collect_garbage, publish, rollback
 from tests.dataops.corpus import (
     INITIAL,
     KRILL,
