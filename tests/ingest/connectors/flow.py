@@ -14,6 +14,7 @@ from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.model import EmbeddingModel
 from rag_pipelines.index.stores import collection_name, open_vector_store
 from rag_pipelines.ingest.ingestion import IngestReport
+from rag_pipelines.pipeline.build.changes import changed_sources
 from rag_pipelines.pipeline.build.chunks import chunk
 from rag_pipelines.pipeline.build.documents import ingest
 from rag_pipelines.pipeline.build.embeddings import embed
@@ -40,6 +41,12 @@ def write_config(folder: Path, connector: dict[str, Any]) -> Path:
     }
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
+
+
+def changed(config_path: Path) -> list[str]:
+    """Sources the change sensor would run now (their listing signature moved)."""
+    ctx = PipelineContext(load_sources_file(config_path, env={}))
+    return [change.source for change in changed_sources(ctx, {})]
 
 
 def run_once(config_path: Path, embedder: EmbeddingModel, tokenizer: Tokenizer) -> Indexed:

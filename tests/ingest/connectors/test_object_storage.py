@@ -11,7 +11,7 @@ import pytest
 from rag_pipelines.config.models import SourceConfig
 from rag_pipelines.ingest.connectors.object_storage import ObjectStorageConnector
 from rag_pipelines.ingest.ingestion import ingest_source, list_source
-from tests.ingest.connectors.flow import run_once, write_config
+from tests.ingest.connectors.flow import changed, run_once, write_config
 
 _buckets = itertools.count()
 
@@ -114,16 +114,18 @@ def test_missing_secret_variable_is_a_listing_failure(s3_server: Any, bucket: st
 def test_pipeline_reflects_add_change_delete(
     s3_server: Any, bucket: str, tmp_path: Path, fake_embedder: Any, tokenizer: Any
 ) -> None:
-    """Objects flow through ingest → chunk → embed → index; edits and deletes reach the index."""
+    """Objects flow to the index; the sensor sees edits and deletes, and they reach the index."""
     _put(s3_server, bucket, "team/a.md", "# Alpha\n\nThe alpha plan ships in May.")
     _put(s3_server, bucket, "team/b.md", "# Beta\n\nBeta is retired.", Tagging="access-groups=ops")
     config = write_config(tmp_path, _connector(s3_server, bucket, access_groups={"source": "tags"}))
     first = run_once(config, fake_embedder, tokenizer)
     assert sorted(first.texts) == ["a.md", "b.md"]
     assert (first.groups["a.md"], first.groups["b.md"]) == (["public"], ["ops"])
+    assert changed(config) == []
     _put(s3_server, bucket, "team/a.md", "# Alpha\n\nThe alpha plan ships in June.")
     s3_server.client().delete_object(Bucket=bucket, Key="team/b.md")
     _put(s3_server, bucket, "team/c.md", "# Gamma\n\nGamma is new.")
+    assert changed(config) == ["docs"]
     second = run_once(config, fake_embedder, tokenizer)
     assert (second.report.added, second.report.changed, second.report.deleted) == (
         ["c.md"],

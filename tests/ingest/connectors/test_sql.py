@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from rag_pipelines.config.models import SourceConfig
 from rag_pipelines.ingest.connectors.sql import SqlConnector
 from rag_pipelines.ingest.ingestion import ingest_source, list_source
-from tests.ingest.connectors.flow import run_once, write_config
+from tests.ingest.connectors.flow import changed, run_once, write_config
 
 _databases = itertools.count()
 Execute = Callable[[str], None]
@@ -158,16 +158,18 @@ def test_table_and_query_are_exclusive() -> None:
 def test_pipeline_reflects_add_change_delete(
     database: tuple[str, Execute], tmp_path: Path, fake_embedder: Any, tokenizer: Any
 ) -> None:
-    """Rows flow through ingest → chunk → embed → index; edits, deletes and groups reach it."""
+    """Rows reach the index with their groups; the sensor sees edits and deletes; they reach it."""
     url, execute = database
     _insert(execute, url, 1, "The alpha plan ships in May.", "2026-01-01 10:00:00", "ops")
     _insert(execute, url, 2, "Beta is retired.", "2026-01-01 10:00:00")
     config = write_config(tmp_path, _connector(url))
     first = run_once(config, fake_embedder, tokenizer)
     assert (first.groups["1"], first.groups["2"]) == (["ops"], ["public"])
+    assert changed(config) == []
     execute("UPDATE articles SET body = 'The alpha plan ships in June.', updated_at = '2026-03-01'")
     execute("DELETE FROM articles WHERE id = 2")
     _insert(execute, url, 4, "Gamma is new.", "2026-03-01 00:00:00")
+    assert changed(config) == ["docs"]
     second = run_once(config, fake_embedder, tokenizer)
     report = second.report
     assert (report.added, report.changed, report.deleted) == (["4"], ["1"], ["2"])

@@ -10,7 +10,7 @@ import pytest
 
 from rag_pipelines.config.models import SourceConfig
 from rag_pipelines.ingest.ingestion import ingest_source, list_source
-from tests.ingest.connectors.flow import run_once, write_config
+from tests.ingest.connectors.flow import changed, run_once, write_config
 from tests.ingest.connectors.site import Site, serving
 
 
@@ -99,13 +99,15 @@ def test_sitemap_or_start_url_required() -> None:
 def test_pipeline_reflects_add_change_delete(
     site: Site, tmp_path: Path, fake_embedder: Any, tokenizer: Any
 ) -> None:
-    """Pages flow through ingest → chunk → embed → index; edits and deletes reach the index."""
+    """Pages flow to the index; the sensor sees edits and deletes, and they reach the index."""
     config = write_config(tmp_path, _crawl(site, max_depth=1))
     first = run_once(config, fake_embedder, tokenizer)
     assert _paths(site, list(first.texts)) == ["/", "/a.html", "/b.html"]
+    assert changed(config) == []
     site.html("/a.html", "Alpha", "The alpha plan ships in June.")
     site.html("/", "Home", "Welcome.", ("/a.html", "/e.html"))
     site.html("/e.html", "Epsilon", "Epsilon is new.")
+    assert changed(config) == ["docs"]
     second = run_once(config, fake_embedder, tokenizer)
     report = second.report
     assert _paths(site, report.added) == ["/e.html"]
