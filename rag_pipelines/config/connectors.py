@@ -47,11 +47,15 @@ class _TypeOnly(StrictModel):
     @classmethod
     def _known(cls, value: str) -> str:
         if value not in known_types():
-            raise UnknownConnector(
-                f"unknown connector type {value!r}; known types: {', '.join(known_types())} "
-                f"(a third-party connector registers in the entry point group {ENTRY_POINT_GROUP})"
-            )
+            raise _unknown(value)
         return value
+
+
+def _unknown(type_name: str) -> UnknownConnector:
+    return UnknownConnector(
+        f"unknown connector type {type_name!r}; known types: {', '.join(known_types())} "
+        f"(a third-party connector registers in the entry point group {ENTRY_POINT_GROUP})"
+    )
 
 
 @cache
@@ -77,8 +81,7 @@ def connector_class(type_name: str) -> type[ConnectorSettings]:
     """The connector class registered under `type_name` (UnknownConnector names the known)."""
     reference = _references().get(type_name)
     if reference is None:
-        _TypeOnly.model_validate({"type": type_name})
-        raise UnknownConnector(type_name)  # unreachable: _TypeOnly raised
+        raise _unknown(type_name)
     if not isinstance(reference, str):
         return reference
     module, _, name = reference.partition(":")

@@ -106,7 +106,7 @@ def _suggest(key: str, loc: tuple[Any, ...], raw: Any) -> str:
 def _connector_model(tag: object) -> type[BaseModel] | None:
     try:
         return connector_class(str(tag))
-    except (UnknownConnector, ValidationError):
+    except UnknownConnector:
         return None
 
 
