@@ -64,6 +64,14 @@ class ObjectStorageConnector(ConnectorSettings):
                 f"{value!r} is not an object storage URL: use s3://bucket/prefix, "
                 "gs://bucket/prefix or az://container/prefix"
             )
+        try:
+            import fsspec
+
+            fsspec.get_filesystem_class(protocol)
+        except ImportError as exc:
+            raise ValueError(
+                f"{protocol}:// needs a package that is not installed: {exc}"
+            ) from None
         return value.rstrip("/")
 
     @field_validator("credentials_env")

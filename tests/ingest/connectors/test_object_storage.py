@@ -134,3 +134,10 @@ def test_pipeline_reflects_add_change_delete(
     )
     assert sorted(second.texts) == ["a.md", "c.md"]
     assert "June" in second.texts["a.md"] and "May" not in second.texts["a.md"]
+
+
+@pytest.mark.parametrize("url", ["s3://", "ftp://bucket/x", "bucket/prefix"])
+def test_bad_urls_are_config_errors(url: str) -> None:
+    """A URL that names no bucket or another protocol fails at load, saying what to write."""
+    with pytest.raises(ValueError, match="not an object storage URL"):
+        _source({"type": "object_storage", "url": url})
