@@ -230,14 +230,19 @@ def _text(value: Any) -> str | None:
 
 
 def _iso_or_none(value: str) -> str | None:
-    """`value` if it reads as an ISO-8601 time (freshness checks parse it), else None."""
-    from datetime import datetime
+    """`value` as a UTC-aware ISO-8601 time (naive ones are taken as UTC), or None if not a time.
+
+    Freshness subtracts it from an aware publish time, which a naive one would break.
+    """
+    from datetime import UTC, datetime
 
     try:
-        datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()
 
 
 def _scalar(value: Any) -> Scalar:

@@ -13,6 +13,7 @@ from rag_pipelines.config import load_sources_file
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.model import EmbeddingModel
 from rag_pipelines.index.stores import collection_name, open_vector_store
+from rag_pipelines.index.versions import utc_now
 from rag_pipelines.ingest.ingestion import IngestReport
 from rag_pipelines.pipeline.build.changes import changed_sources
 from rag_pipelines.pipeline.build.chunks import chunk
@@ -20,6 +21,7 @@ from rag_pipelines.pipeline.build.documents import ingest
 from rag_pipelines.pipeline.build.embeddings import embed
 from rag_pipelines.pipeline.build.indexes import build_vector_index
 from rag_pipelines.pipeline.build.snapshot import snapshot_chunks, snapshot_corpus
+from rag_pipelines.pipeline.checks.freshness import staleness
 
 
 @dataclass
@@ -56,6 +58,10 @@ def run_once(config_path: Path, embedder: EmbeddingModel, tokenizer: Tokenizer) 
     chunk(ctx, "docs", tokenizer)
     embed(ctx, "docs", embedder)
     version = snapshot_corpus(ctx).snapshot.version
+    versions = ctx.registry.versions()
+    previous = versions[-2] if len(versions) > 1 else None
+    # What publishing computes from each document's modified_at: must work for every connector.
+    staleness(ctx, version, previous, utc_now())
     store = open_vector_store(ctx.config.index.qdrant, ctx.workspace)
     try:
         build_vector_index(ctx, version, store)

@@ -89,6 +89,14 @@ def test_rows_become_documents_with_metadata_and_groups(database: tuple[str, Exe
     assert (first.access_groups, second.access_groups) == (("ops", "sre"), None)
 
 
+def test_modified_at_is_timezone_aware(database: tuple[str, Execute]) -> None:
+    """Regression: a naive TIMESTAMP as modified_at broke freshness (naive minus aware time)."""
+    url, execute = database
+    _insert(execute, url, 1, "Backups run nightly.", "2026-01-01 10:00:00")
+    [item] = list_source(_source(_connector(url))).items
+    assert item.modified_at == "2026-01-01T10:00:00+00:00"
+
+
 def test_uri_hides_the_password() -> None:
     """A document's uri names the database without the password in the URL."""
     connector = _source(_connector("postgresql+psycopg2://reader:s3cret@127.0.0.1/db")).connector
