@@ -134,6 +134,10 @@ def test_pipeline_reflects_add_change_delete(
     )
     assert sorted(second.texts) == ["a.md", "c.md"]
     assert "June" in second.texts["a.md"] and "May" not in second.texts["a.md"]
+    tags = {"TagSet": [{"Key": "access-groups", "Value": "hr"}]}
+    s3_server.client().put_object_tagging(Bucket=bucket, Key="team/c.md", Tagging=tags)
+    third = run_once(config, fake_embedder, tokenizer)  # a retag alone: content unchanged
+    assert "c.md" in third.report.unchanged and third.groups["c.md"] == ["hr"]
 
 
 @pytest.mark.parametrize("url", ["s3://", "ftp://bucket/x", "bucket/prefix"])
