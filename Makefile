@@ -35,10 +35,11 @@ run: $(STAMP) ## Install, build the example index through Dagster and run a samp
 	$(BIN)/rag-pipelines --config $(SOURCES) search "How many days can I work remotely?" --top-k 3
 	$(BIN)/rag-pipelines --config $(SOURCES) status
 
-lint: $(STAMP) ## ruff (lint + format check) and mypy
+lint: $(STAMP) ## ruff (lint + format check), mypy, and the import layers (import-linter)
 	$(BIN)/ruff check rag_pipelines assets tests scripts
 	$(BIN)/ruff format --check rag_pipelines assets tests scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fmt: $(STAMP) ## Apply ruff formatting and fixes
 	$(BIN)/ruff format rag_pipelines assets tests scripts

@@ -5,8 +5,8 @@ from typing import Any
 
 import dagster as dg
 
-from rag_pipelines.pipeline.changes import changed_sources, model_change
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.pipeline.build.changes import changed_sources, model_change
 
 INGEST_JOB = "ingest_source"
 PUBLISH_JOB = "build_and_publish"

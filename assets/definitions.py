@@ -13,7 +13,7 @@ from assets.index_assets import build_index_assets
 from assets.resources import BuildLockResource, EmbeddingModelResource, VectorStoreResource
 from assets.source_assets import build_source_assets
 from rag_pipelines.config.models import SourcesFile
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.context import PipelineContext
 
 PER_SOURCE = ["documents", "chunks", "embeddings"]
 CORPUS_WIDE = [

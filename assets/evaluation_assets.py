@@ -10,11 +10,11 @@ import dagster as dg
 from assets.metadata import seconds
 from assets.resources import EmbeddingModelResource, VectorStoreResource
 from rag_pipelines.config.models import EmbeddingSettings
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.model import SentenceTransformerModel
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.experiment_report import write_report
-from rag_pipelines.pipeline.experiments import run_experiments
-from rag_pipelines.pipeline.finetune import finetune_embedding
+from rag_pipelines.pipeline.tuning.experiment_report import write_report
+from rag_pipelines.pipeline.tuning.experiments import run_experiments
+from rag_pipelines.pipeline.tuning.finetune import finetune_embedding
 
 
 def build_evaluation_assets(ctx: PipelineContext) -> list[dg.AssetsDefinition]:

@@ -7,24 +7,25 @@ import dagster as dg
 
 from assets.metadata import seconds
 from assets.resources import BuildLockResource, VectorStoreResource
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.index.records import load_fusion_record
 from rag_pipelines.index.versions import utc_now
-from rag_pipelines.pipeline import checks as check_stage
-from rag_pipelines.pipeline.candidate import complete_candidate
-from rag_pipelines.pipeline.cleanup import remove_incomplete_builds
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.feedback import collect_feedback
-from rag_pipelines.pipeline.freshness import source_freshness
-from rag_pipelines.pipeline.fusion_tuning import load_fusion_record, tune_version
-from rag_pipelines.pipeline.indexes import (
+from rag_pipelines.pipeline.build.candidate import complete_candidate
+from rag_pipelines.pipeline.build.cleanup import remove_incomplete_builds
+from rag_pipelines.pipeline.build.indexes import (
     PartRecord,
     build_bm25_index,
     build_graph_index,
     build_vector_index,
 )
+from rag_pipelines.pipeline.build.snapshot import snapshot_corpus
+from rag_pipelines.pipeline.checks import blocking as check_stage
+from rag_pipelines.pipeline.checks.freshness import source_freshness
+from rag_pipelines.pipeline.checks.quality_checks import check_data_quality, check_retrieval_quality
 from rag_pipelines.pipeline.publish import publish
-from rag_pipelines.pipeline.quality_checks import check_data_quality, check_retrieval_quality
-from rag_pipelines.pipeline.reranker import prepare_reranker
-from rag_pipelines.pipeline.snapshot import snapshot_corpus
+from rag_pipelines.pipeline.tuning.feedback import collect_feedback
+from rag_pipelines.pipeline.tuning.fusion_tuning import tune_version
+from rag_pipelines.pipeline.tuning.reranker import prepare_reranker
 from rag_pipelines.retrieval.open import open_version
 
 

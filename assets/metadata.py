@@ -6,7 +6,7 @@ from typing import Any
 
 import dagster as dg
 
-from rag_pipelines.pipeline.quarantine import QuarantinedDocument
+from rag_pipelines.pipeline.checks.quarantine import QuarantinedDocument
 
 
 def quarantine_table(entries: list[QuarantinedDocument], limit: int = 50) -> dg.MetadataValue:

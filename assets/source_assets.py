@@ -6,12 +6,12 @@ import dagster as dg
 
 from assets.metadata import as_metadata, quarantine_table, seconds
 from assets.resources import EmbeddingModelResource
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.locks import exclusive
-from rag_pipelines.pipeline import chunks as chunk_stage
-from rag_pipelines.pipeline import documents as document_stage
-from rag_pipelines.pipeline import embeddings as embedding_stage
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.quarantine import load_quarantine
+from rag_pipelines.pipeline.build import chunks as chunk_stage
+from rag_pipelines.pipeline.build import documents as document_stage
+from rag_pipelines.pipeline.build import embeddings as embedding_stage
+from rag_pipelines.pipeline.checks.quarantine import load_quarantine
 
 
 def build_source_assets(

@@ -16,10 +16,10 @@ from rich.table import Table
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.loader import DEFAULT_SOURCES, SOURCES_ENV
 from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import ConfigError, RagPipelinesError
 from rag_pipelines.index.versions import utc_now
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.freshness import source_freshness
+from rag_pipelines.pipeline.checks.freshness import source_freshness
 from rag_pipelines.retrieval.models import Mode
 
 app = typer.Typer(
@@ -293,7 +293,7 @@ def status(
 
 
 def _print_quarantine(ctx: PipelineContext, detailed: bool) -> None:
-    from rag_pipelines.pipeline.quarantine import load_quarantine
+    from rag_pipelines.pipeline.checks.quarantine import load_quarantine
 
     entries = load_quarantine(ctx)
     if not entries:

@@ -6,11 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import IndexNotFoundError, RagPipelinesError
 from rag_pipelines.index.access import AccessPolicy, NarrowedPolicy, Readers
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.documents import load_ledger
-from rag_pipelines.pipeline.snapshot import CHUNKS, DOCUMENTS
+from rag_pipelines.index.layout import CHUNKS, DOCUMENTS
+from rag_pipelines.pipeline.build.documents import load_ledger
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 
 

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -48,12 +47,12 @@ def main() -> None:
     import torch
     import yaml
 
+    from assets.runs import materialize_pipeline, metadata_of
     from rag_pipelines.config import load_sources_file
+    from rag_pipelines.context import PipelineContext
     from rag_pipelines.embedding.cache import EmbeddingCache
     from rag_pipelines.embedding.embedder import embed_chunks
-    from rag_pipelines.pipeline.chunks import load_chunks
-    from rag_pipelines.pipeline.context import PipelineContext
-    from tests.dagster.runs import materialize_pipeline, metadata_of
+    from rag_pipelines.pipeline.build.chunks import load_chunks
 
     tmp = Path(tempfile.mkdtemp(prefix="rag-bench-"))
     connector: dict[str, object] = {"type": "beir", "path": str(args.data)}

@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -57,13 +56,13 @@ def main() -> None:
     import torch
     import yaml
 
+    from rag_pipelines.beir import read_queries
     from rag_pipelines.config import load_sources_file
-    from rag_pipelines.pipeline.chunks import chunk as chunk_stage
-    from rag_pipelines.pipeline.chunks import load_chunks
-    from rag_pipelines.pipeline.context import PipelineContext
-    from rag_pipelines.pipeline.documents import ingest, load_documents
-    from rag_pipelines.pipeline.embeddings import embed
-    from tests.scifact import load_queries
+    from rag_pipelines.context import PipelineContext
+    from rag_pipelines.pipeline.build.chunks import chunk as chunk_stage
+    from rag_pipelines.pipeline.build.chunks import load_chunks
+    from rag_pipelines.pipeline.build.documents import ingest, load_documents
+    from rag_pipelines.pipeline.build.embeddings import embed
 
     args.state.mkdir(parents=True, exist_ok=True)
     base_path = args.state / "base.yaml"
@@ -86,7 +85,7 @@ def main() -> None:
     embed(base, "scifact", model)
     chunks = load_chunks(base, "scifact")
     documents = load_documents(base, "scifact")
-    queries = list(load_queries(args.data).values())[: args.queries]
+    queries = list(read_queries(args.data / "queries.jsonl").values())[: args.queries]
 
     results: dict[str, object] = {
         "machine": {
@@ -113,17 +112,17 @@ def bench_size(args, size, chunks, documents, model, queries):  # type: ignore[n
     import yaml
 
     from rag_pipelines.config import load_sources_file
+    from rag_pipelines.context import PipelineContext
     from rag_pipelines.hashing import sha256_text
     from rag_pipelines.index.stores import open_vector_store
-    from rag_pipelines.pipeline.candidate import complete_candidate
-    from rag_pipelines.pipeline.context import PipelineContext
-    from rag_pipelines.pipeline.embeddings import EmbeddingState
-    from rag_pipelines.pipeline.indexes import (
+    from rag_pipelines.pipeline.build.candidate import complete_candidate
+    from rag_pipelines.pipeline.build.embeddings import EmbeddingState
+    from rag_pipelines.pipeline.build.indexes import (
         build_bm25_index,
         build_graph_index,
         build_vector_index,
     )
-    from rag_pipelines.pipeline.snapshot import snapshot_corpus
+    from rag_pipelines.pipeline.build.snapshot import snapshot_corpus
     from rag_pipelines.retrieval.open import open_version
     from rag_pipelines.storage import atomic_write_text, write_jsonl
 

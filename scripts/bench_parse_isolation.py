@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from rag_pipelines.config.models import SourceConfig
-from rag_pipelines.ingest.connectors import list_source
+from rag_pipelines.ingest.ingestion import list_source
 from rag_pipelines.ingest.limits import ParseLimits
 from rag_pipelines.ingest.parsing import parse_in_worker, parse_item, warm_up
 from rag_pipelines.ingest.worker import POOL, ParseWorker
@@ -30,13 +30,13 @@ def main() -> None:
     source = SourceConfig.model_validate(
         {"name": "mixed", "connector": {"type": "filesystem", "root": str(args.data)}}
     )
-    items = list_source(source).items
+    items = list_source(source, {}).items
     limits = ParseLimits()
     started = time.perf_counter()
     ParseWorker(limits.memory_bytes, warm_up).close()
     startup = time.perf_counter() - started
     warm_up()  # the in-process side gets the same imports up front
-    parse_in_worker(items[0], "mixed", "cp1252", limits)  # leaves a warm worker in the pool
+    parse_in_worker(items[0], "mixed", limits)  # leaves a warm worker in the pool
     inline = worker = 0.0
     parsed = 0
     for item in items:
@@ -46,7 +46,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 parse_item(item, "mixed", limits=limits)
                 t1 = time.perf_counter()
-                parse_in_worker(item, "mixed", "cp1252", limits)
+                parse_in_worker(item, "mixed", limits)
                 t2 = time.perf_counter()
             except Exception:  # a file that fails fails both ways; not part of the comparison
                 break

@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -42,8 +41,8 @@ def main() -> None:
     import dagster as dg
     import yaml
 
+    from assets.runs import materialize_pipeline, metadata_of
     from rag_pipelines.config import load_sources_file
-    from tests.dagster.runs import materialize_pipeline, metadata_of
 
     tmp = Path(tempfile.mkdtemp(prefix="rag-refresh-"))
     corpus_dir = tmp / "scifact"

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -33,8 +32,8 @@ def finetune_rows(
 ) -> dict[str, object]:
     """Fine-tune MiniLM on the tuning part; append base vs fine-tuned dense rows (held-back)."""
     from rag_pipelines.config.models import EmbeddingFinetuneSettings
-    from rag_pipelines.pipeline.context import PipelineContext
-    from rag_pipelines.pipeline.finetune import finetune_embedding
+    from rag_pipelines.context import PipelineContext
+    from rag_pipelines.pipeline.tuning.finetune import finetune_embedding
 
     settings = EmbeddingFinetuneSettings(
         queries=data / "queries.jsonl",
@@ -83,11 +82,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "eval.json")
     args = parser.parse_args()
     from rag_pipelines.config import load_sources_file
+    from rag_pipelines.ingest.connectors.beir import BeirConnector
 
     if not (args.state / "sources.yaml").exists() or not args.out.exists():
         sys.exit(f"run `make eval` first: it leaves {args.state}/sources.yaml and {args.out}")
     config = load_sources_file(args.state / "sources.yaml")
-    data = config.sources[0].connector.path  # type: ignore[union-attr]
+    connector = config.sources[0].connector
+    if not isinstance(connector, BeirConnector):
+        sys.exit(f"{args.state}/sources.yaml: the first source is not the BEIR corpus")
+    data = connector.path
     result = json.loads(args.out.read_text())
     rows = [r for r in result["rows"] if "exact search" not in r["mode"]]
     result["finetune"] = finetune_rows(config, Path(data), rows)

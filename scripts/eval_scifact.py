@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -46,14 +45,14 @@ def main() -> None:
     import dagster as dg
     import yaml
 
+    from assets.runs import materialize_pipeline
     from rag_pipelines.config import load_sources_file
+    from rag_pipelines.context import PipelineContext
     from rag_pipelines.evaluation.golden import load_beir
     from rag_pipelines.evaluation.metrics import evaluate
     from rag_pipelines.evaluation.runs import run_golden
     from rag_pipelines.index.stores import open_vector_store
-    from rag_pipelines.pipeline.context import PipelineContext
     from rag_pipelines.retrieval.open import open_version
-    from tests.dagster.runs import materialize_pipeline
 
     args.state.mkdir(parents=True, exist_ok=True)
     retrieval: dict[str, object] = {}
@@ -166,8 +165,7 @@ def main() -> None:
 
         finetune = finetune_rows(config, args.data, rows)
 
-    from rag_pipelines.pipeline.fusion_tuning import load_fusion_record
-    from rag_pipelines.pipeline.reranker import load_reranker_record
+    from rag_pipelines.index.records import load_fusion_record, load_reranker_record
 
     record = load_reranker_record(ctx.registry.build_path(version))
     fusion = load_fusion_record(ctx.registry.build_path(version))

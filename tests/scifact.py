@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from pathlib import Path
+
+from rag_pipelines.beir import CorpusRecord, read_corpus, read_qrels, read_queries
 
 
 def load_qrels(root: Path, split: str = "train") -> dict[str, set[str]]:
     """query id → relevant corpus ids."""
-    qrels: dict[str, set[str]] = defaultdict(set)
-    with (root / "qrels" / f"{split}.tsv").open(encoding="utf-8") as handle:
-        next(handle)
-        for line in handle:
-            query_id, corpus_id, score = line.rstrip("\n").split("\t")
-            if int(score) > 0:
-                qrels[query_id].add(corpus_id)
-    return dict(qrels)
+    return {q: set(docs) for q, docs in read_qrels(root / "qrels" / f"{split}.tsv").items()}
 
 
 def load_queries(root: Path) -> dict[str, str]:
     """query id → text, in file order."""
-    with (root / "queries.jsonl").open(encoding="utf-8") as handle:
-        return {str(r["_id"]): str(r["text"]) for r in map(json.loads, handle)}
+    return read_queries(root / "queries.jsonl")
 
 
 def corpus_ids(root: Path) -> list[str]:
     """Every corpus id, in file order."""
-    with (root / "corpus.jsonl").open(encoding="utf-8") as handle:
-        return [str(json.loads(line)["_id"]) for line in handle if line.strip()]
+    return [r.id for r in read_corpus(root / "corpus.jsonl") if isinstance(r, CorpusRecord)]
 
 
 def judged_slice(

@@ -11,8 +11,9 @@ from typing import Any, cast
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from rag_pipelines.config.connectors import UnknownConnector, connector_class
 from rag_pipelines.config.envvars import find_missing, interpolate
-from rag_pipelines.config.models import BeirConnector, FilesystemConnector, SourcesFile
+from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.errors import ConfigError
 
 DEFAULT_SOURCES = "sources.yaml"
@@ -62,7 +63,7 @@ def parse_sources(text: str, path: Path, env: Mapping[str, str]) -> SourcesFile:
     try:
         return SourcesFile.model_validate(data, context=context)
     except ValidationError as exc:
-        problems = [_describe(err["loc"], raw, root, _message(err)) for err in exc.errors()]
+        problems = [_describe(err["loc"], raw, root, _message(err, raw)) for err in exc.errors()]
         raise ConfigError(str(path), problems) from exc
 
 
@@ -74,38 +75,39 @@ def _split(where: str) -> tuple[str | int, ...]:
     return tuple(parts)
 
 
-def _message(err: Mapping[str, Any]) -> str:
+def _message(err: Mapping[str, Any], raw: Any) -> str:
     if err["type"] == "extra_forbidden":
         key = str(err["loc"][-1])
-        hint = _suggest(key, err["loc"])
+        hint = _suggest(key, err["loc"], raw)
         return f"unknown key {key!r}{hint}"
     if err["type"] == "missing":
         return "required but missing"
-    if err["type"] == "union_tag_invalid":
-        return f"unknown connector type; use one of {err['ctx']['expected_tags']}"
     msg = str(err["msg"])
     return msg.removeprefix("Value error, ")
 
 
-def _suggest(key: str, loc: tuple[Any, ...]) -> str:
+def _suggest(key: str, loc: tuple[Any, ...], raw: Any) -> str:
     model: type[BaseModel] | None = SourcesFile
+    value = raw
     for part in loc[:-1]:
+        value = _child(value, part)
         if model is None or isinstance(part, int):
             continue
         field = model.model_fields.get(str(part))
-        if field is None:
-            model = _connector_model(str(part))
-            continue
-        model = _model_of(field.annotation)
+        model = None if field is None else _model_of(field.annotation)
+        if part == "connector" and isinstance(value, dict):
+            model = _connector_model(value.get("type"))
     if model is None:
         return ""
     close = difflib.get_close_matches(key, list(model.model_fields), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _connector_model(tag: str) -> type[BaseModel] | None:
-    models: dict[str, type[BaseModel]] = {"filesystem": FilesystemConnector, "beir": BeirConnector}
-    return models.get(tag)
+def _connector_model(tag: object) -> type[BaseModel] | None:
+    try:
+        return connector_class(str(tag))
+    except UnknownConnector:
+        return None
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SerializeAsAny, ValidationInfo, field_validator, model_validator
 
 from rag_pipelines.config.access import AccessSettings, ServiceSettings
+from rag_pipelines.config.base import StrictModel, resolve_path
+from rag_pipelines.config.connectors import ConnectorSettings, validate_connector
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 BUNDLED_MODELS = {"bundled:all-MiniLM-L6-v2"}
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
-
-
-class StrictModel(BaseModel):
-    """Unknown keys are errors and parsed config is immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _resolve(path: Path, info: ValidationInfo) -> Path:
-    base = (info.context or {}).get("base_dir")
-    path = path.expanduser()
-    if not path.is_absolute():
-        path = Path(base or Path.cwd()) / path
-    return path.resolve()
 
 
 def looks_like_path(ref: str) -> bool:
@@ -53,82 +40,6 @@ class ChunkingSettings(StrictModel):
                 f"chunk_size ({self.chunk_size})"
             )
         return self
-
-
-class FilesystemConnector(StrictModel):
-    """Files under a root directory, selected by glob patterns relative to the root."""
-
-    type: Literal["filesystem"]
-    root: Path
-    include: list[str] = Field(default_factory=lambda: ["**/*"], min_length=1)
-    exclude: list[str] = Field(default_factory=list)
-    max_file_mb: float = Field(50.0, gt=0)
-    fallback_encoding: str = Field(
-        "cp1252", description="How text files that are not valid UTF-8 are decoded."
-    )
-    max_parse_seconds: float = Field(
-        120.0, gt=0, description="Wall time to parse one file; past it: ParseTimeout."
-    )
-    max_text_mb: float = Field(
-        16.0, gt=0, description="Text one file may hold (millions of characters): TooLarge."
-    )
-    max_expanded_mb: float = Field(
-        256.0, gt=0, description="Bytes a docx/pptx/xlsx/epub/odt may inflate to: ExpandedTooLarge."
-    )
-    max_parse_memory_mb: int = Field(
-        4096,
-        ge=2048,  # the parsers' imports alone map about 1.6 GB of address space
-        description="Address space of the parser process (RLIMIT_AS): TooLarge.",
-    )
-
-    @field_validator("root")
-    @classmethod
-    def _root_exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = _resolve(value, info)
-        if not path.is_dir():
-            raise ValueError(f"directory does not exist: {path}")
-        return path
-
-    @field_validator("include", "exclude")
-    @classmethod
-    def _inside_root(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            parts = pattern.replace("\\", "/").split("/")
-            if pattern.startswith("/") or ".." in parts:
-                raise ValueError(
-                    f"pattern {pattern!r} leaves the source root: patterns are relative to "
-                    "`root` and may not be absolute or contain '..' (move `root` up instead)"
-                )
-        return patterns
-
-    @field_validator("fallback_encoding")
-    @classmethod
-    def _known_encoding(cls, value: str) -> str:
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            raise ValueError(f"unknown text encoding {value!r} (e.g. cp1252, latin-1)") from None
-        return value
-
-
-class BeirConnector(StrictModel):
-    """A BEIR-format folder (corpus.jsonl); each `_id` becomes a document id."""
-
-    type: Literal["beir"]
-    path: Path
-    limit: int | None = Field(None, ge=1, description="Keep the first N documents.")
-    ids: list[str] | None = Field(None, description="Keep only these document ids.")
-
-    @field_validator("path")
-    @classmethod
-    def _corpus_exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = _resolve(value, info)
-        if not (path / "corpus.jsonl").is_file():
-            raise ValueError(f"no corpus.jsonl in {path} (expected a BEIR-format folder)")
-        return path
-
-
-Connector = Annotated[FilesystemConnector | BeirConnector, Field(discriminator="type")]
 
 
 class ContentSafetySettings(StrictModel):
@@ -191,7 +102,9 @@ class SourceConfig(StrictModel):
     """One document source: where documents come from and how they are chunked."""
 
     name: str = Field(pattern=NAME_PATTERN, max_length=48)
-    connector: Connector
+    connector: SerializeAsAny[ConnectorSettings] = Field(
+        description="Where documents come from; `type` picks the connector (see the registry)."
+    )
     chunking: ChunkingSettings | None = None
     freshness: FreshnessSettings | None = None
     content_safety: ContentSafetySettings | None = None
@@ -199,6 +112,11 @@ class SourceConfig(StrictModel):
     tags: list[str] = Field(default_factory=list)
     metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
     access: AccessSettings = Field(default_factory=lambda: AccessSettings())
+
+    @field_validator("connector", mode="before")
+    @classmethod
+    def _dispatch(cls, value: Any, info: ValidationInfo) -> Any:
+        return validate_connector(value, info)
 
 
 class EmbeddingSettings(StrictModel):
@@ -225,7 +143,7 @@ class EmbeddingSettings(StrictModel):
                 )
             return value
         if looks_like_path(value):
-            path = _resolve(Path(value), info)
+            path = resolve_path(Path(value), info)
             if not path.is_dir():
                 raise ValueError(f"model directory does not exist: {path}")
             if not any((path / f).is_file() for f in ("modules.json", "config.json")):
@@ -355,7 +273,7 @@ class RerankTrainSettings(StrictModel):
     @field_validator("queries", "qrels")
     @classmethod
     def _exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = _resolve(value, info)
+        path = resolve_path(value, info)
         if not path.is_file():
             raise ValueError(f"file does not exist: {path}")
         return path
@@ -375,7 +293,7 @@ class EvalSetSettings(StrictModel):
     @field_validator("queries", "qrels")
     @classmethod
     def _exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = _resolve(value, info)
+        path = resolve_path(value, info)
         if not path.is_file():
             raise ValueError(f"file does not exist: {path}")
         return path
@@ -399,7 +317,7 @@ class EmbeddingFinetuneSettings(StrictModel):
     @field_validator("queries", "qrels")
     @classmethod
     def _exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = _resolve(value, info)
+        path = resolve_path(value, info)
         if not path.is_file():
             raise ValueError(f"file does not exist: {path}")
         return path
@@ -469,7 +387,7 @@ class PipelineSettings(StrictModel):
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path, info: ValidationInfo) -> Path:
-        return _resolve(value, info)
+        return resolve_path(value, info)
 
 
 class Defaults(StrictModel):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag_pipelines.beir import read_qrels, read_queries
 from rag_pipelines.hashing import sha256_text
 
 
@@ -34,20 +33,8 @@ class GoldenSet:
 
 
 def load_beir(queries_path: Path, qrels_path: Path, name: str = "golden") -> GoldenSet:
-    """Queries (jsonl: _id, text) and qrels (tsv: query-id, corpus-id, score) with a header."""
-    texts: dict[str, str] = {}
-    with queries_path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                record = json.loads(line)
-                texts[str(record["_id"])] = str(record["text"])
-    qrels: dict[str, dict[str, int]] = defaultdict(dict)
-    with qrels_path.open(encoding="utf-8") as handle:
-        for i, line in enumerate(handle):
-            parts = line.rstrip("\n").split("\t")
-            if i == 0 and not parts[-1].lstrip("-").isdigit():
-                continue  # header
-            if len(parts) >= 3 and int(parts[2]) > 0:
-                qrels[parts[0]][parts[1]] = int(parts[2])
+    """A golden set from BEIR queries and qrels: the queries that have a judgement."""
+    texts = read_queries(queries_path)
+    qrels = read_qrels(qrels_path)
     judged = {q: t for q, t in texts.items() if q in qrels}
     return GoldenSet(name, judged, {q: dict(qrels[q]) for q in judged})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag_pipelines.beir import write_qrels, write_queries
 from rag_pipelines.feedback.store import FeedbackRecord
 from rag_pipelines.hashing import sha256_text
 
@@ -39,13 +39,9 @@ def write_feedback_set(records: list[FeedbackRecord], folder: Path) -> FeedbackS
             relevant[query].add(document_id)
     folder.mkdir(parents=True, exist_ok=True)
     queries_path, qrels_path = folder / "queries.jsonl", folder / "qrels.tsv"
-    with queries_path.open("w", encoding="utf-8") as q, qrels_path.open("w", encoding="utf-8") as r:
-        r.write("query-id\tcorpus-id\tscore\n")
-        for query, docs in sorted(relevant.items()):
-            query_id = "fb-" + sha256_text(query)[:12]
-            q.write(json.dumps({"_id": query_id, "text": query}) + "\n")
-            for doc in sorted(docs):
-                r.write(f"{query_id}\t{doc}\t1\n")
+    ids = {query: "fb-" + sha256_text(query)[:12] for query in sorted(relevant)}
+    write_queries(queries_path, {ids[query]: query for query in ids})
+    write_qrels(qrels_path, {ids[q]: dict.fromkeys(sorted(relevant[q]), 1) for q in ids})
     return FeedbackSet(
         queries=len(relevant),
         judgements=len(records),

@@ -8,6 +8,7 @@ from typing import Any
 from rag_pipelines.config.access import EVERYTHING, PUBLIC, AccessSettings
 from rag_pipelines.ingest.globs import compile_glob
 
+DOCUMENT_GROUPS = "access_documents"  # the snapshot settings key of per-document groups
 Readers = frozenset[str] | None  # a caller's groups (public included); None reads everything
 
 
@@ -27,17 +28,38 @@ class AccessPolicy:
 
     Stored per version (snapshot settings), so a served version answers with the access it was
     built with, and a version built before access control hides everything from restricted keys.
+    A document's groups: a matching `documents` glob of its source's settings, else the groups
+    its connector read from the source's own metadata (`documents`), else the source's groups.
     """
 
-    def __init__(self, sources: Mapping[str, AccessSettings]) -> None:
+    def __init__(
+        self,
+        sources: Mapping[str, AccessSettings],
+        documents: Mapping[str, Mapping[str, Iterable[str]]] | None = None,
+    ) -> None:
         self.sources = dict(sources)
+        self.documents = {
+            source: {doc: tuple(sorted(set(groups))) for doc, groups in docs.items()}
+            for source, docs in (documents or {}).items()
+        }
         self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> AccessPolicy:
         """The policy recorded in a snapshot's or manifest's `settings`."""
         recorded = settings.get("access") or {}
-        return cls({name: AccessSettings.model_validate(s) for name, s in recorded.items()})
+        return cls(
+            {name: AccessSettings.model_validate(s) for name, s in recorded.items()},
+            settings.get(DOCUMENT_GROUPS) or {},
+        )
+
+    def documents_to_settings(self) -> dict[str, dict[str, list[str]]]:
+        """Per-document groups from the sources' own metadata, as stored in a snapshot."""
+        return {
+            source: {doc: list(groups) for doc, groups in sorted(docs.items())}
+            for source, docs in sorted(self.documents.items())
+            if docs
+        }
 
     def to_settings(self) -> dict[str, Any]:
         """The policy as stored in a snapshot's settings (and hashed into its content hash)."""
@@ -60,7 +82,8 @@ class AccessPolicy:
         for pattern, groups in settings.documents.items():
             if compile_glob(pattern).match(document_id):
                 return tuple(sorted(set(groups)))
-        return tuple(sorted(set(settings.groups)))
+        own = self.documents.get(source, {}).get(document_id)
+        return own if own is not None else tuple(sorted(set(settings.groups)))
 
     def readable(self, source: str, document_id: str, readers: Readers) -> bool:
         """True if `readers` may see the document."""
@@ -73,7 +96,10 @@ class AccessPolicy:
             return True
         if settings is None:
             return False
-        return all(can_read(g, readers) for g in [settings.groups, *settings.documents.values()])
+        own = self.documents.get(source, {}).values()
+        return all(
+            can_read(g, readers) for g in [settings.groups, *settings.documents.values(), *own]
+        )
 
     def open_to(self, readers: Readers, sources: Iterable[str]) -> bool:
         """True if nothing in these sources is hidden from `readers` (no filter needed)."""

@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from rag_pipelines.config.models import FilesystemConnector, SourceConfig
-from rag_pipelines.ingest.connectors import SourceItem, list_source
+from rag_pipelines.config.models import SourceConfig
+from rag_pipelines.ingest.connectors.base import Connector, Listing, SourceItem, as_connector
 from rag_pipelines.ingest.limits import ParseLimits
 from rag_pipelines.ingest.models import Document, IngestFailure
-from rag_pipelines.ingest.parsing import parse_in_worker
+from rag_pipelines.ingest.parsing import parse_source_item
 from rag_pipelines.ingest.pii import PiiRedactor
 from rag_pipelines.ingest.safety import redact_document
 
@@ -46,7 +46,9 @@ def ingest_source(
     again, so turning redaction on reaches documents that did not change.
     """
     started = time.perf_counter()
-    listing = list_source(source)
+    connector = as_connector(source.connector)
+    limits = ParseLimits.of(source.connector)
+    listing = list_source(source, previous)
     report = IngestReport(documents=[], failures=list(listing.failures))
     total = len(listing.items)
     for i, item in enumerate(listing.items, start=1):
@@ -56,7 +58,7 @@ def ingest_source(
             report.documents.append(_refreshed(old, item))
             report.unchanged.append(item.id)
         else:
-            document = _parse(item, source, report.failures)
+            document = _parse(item, source.name, connector, limits, report.failures)
             if document is not None:
                 if redactor is not None:
                     document = redact_document(document, redactor)
@@ -81,6 +83,11 @@ def ingest_source(
     return report
 
 
+def list_source(source: SourceConfig, previous: Mapping[str, Document] | None = None) -> Listing:
+    """Every document the source's connector lists now (`previous`: the last run's)."""
+    return as_connector(source.connector).list_documents(source.name, previous or {})
+
+
 def _kept(old: Document, redactor: PiiRedactor | None, policy: str) -> Document:
     """A failed document's last good version, redacted if the policy changed since."""
     if redactor is None or old.metadata.get("pii_policy", "off") == policy:
@@ -91,22 +98,31 @@ def _kept(old: Document, redactor: PiiRedactor | None, policy: str) -> Document:
 
 
 def _refreshed(old: Document, item: SourceItem) -> Document:
-    if old.modified_at == item.modified_at and old.uri == item.uri:
-        return old
-    return old.model_copy(update={"modified_at": item.modified_at, "uri": item.uri})
+    """An unchanged document with what may move without its content: time, uri, groups."""
+    update: dict[str, object] = {}
+    if old.modified_at != item.modified_at or old.uri != item.uri:
+        update |= {"modified_at": item.modified_at, "uri": item.uri}
+    groups = list(item.access_groups) if item.access_groups is not None else None
+    if old.access_groups != groups:
+        update["access_groups"] = groups
+    if any(old.metadata.get(k) != v for k, v in item.metadata.items()):
+        update["metadata"] = {**old.metadata, **item.metadata}
+    return old.model_copy(update=update) if update else old
 
 
 def _parse(
-    item: SourceItem, source: SourceConfig, failures: list[IngestFailure]
+    item: SourceItem,
+    source: str,
+    connector: Connector,
+    limits: ParseLimits,
+    failures: list[IngestFailure],
 ) -> Document | None:
-    files = source.connector if isinstance(source.connector, FilesystemConnector) else None
-    fallback = files.fallback_encoding if files is not None else "cp1252"
     try:
-        return parse_in_worker(item, source.name, fallback, ParseLimits.of(files))
+        return parse_source_item(item, source, connector.open, limits)
     except Exception as exc:  # any parser error: record it and go on with the other files
         failures.append(
             IngestFailure(
-                source=source.name,
+                source=source,
                 document_id=item.id,
                 uri=item.uri,
                 reason=_reason(exc),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag_pipelines.config.models import FilesystemConnector
+from rag_pipelines.config.connectors import ConnectorSettings
 from rag_pipelines.ingest.sniff import UnreadableFile
 
 MB = 1024 * 1024
@@ -32,10 +32,8 @@ class ParseLimits:
     memory_bytes: int = 4096 * MB
 
     @classmethod
-    def of(cls, connector: FilesystemConnector | None) -> ParseLimits:
-        """The limits a source's connector configures (defaults for other connectors)."""
-        if connector is None:
-            return cls()
+    def of(cls, connector: ConnectorSettings) -> ParseLimits:
+        """The limits a source's connector configures (every connector has them)."""
         return cls(
             seconds=connector.max_parse_seconds,
             expanded_bytes=int(connector.max_expanded_mb * MB),

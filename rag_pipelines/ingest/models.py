@@ -47,6 +47,9 @@ class Document(BaseModel):
     links: list[str] = Field(
         default_factory=list, description="Link targets (href) in the document."
     )
+    access_groups: list[str] | None = Field(
+        None, description="Groups from the source's own metadata; None: the source's settings."
+    )
 
     @property
     def text(self) -> str:

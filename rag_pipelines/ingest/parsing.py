@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rag_pipelines.ingest.archive import ZIP_FORMATS, check_archive
-from rag_pipelines.ingest.connectors import SourceItem
+from rag_pipelines.ingest.connectors.base import SourceItem
 from rag_pipelines.ingest.limits import ParseLimits, TooLarge
 from rag_pipelines.ingest.models import Document, Section
 from rag_pipelines.ingest.offline import prepare_unstructured
@@ -81,6 +84,7 @@ def parse_item(
         raise explain_no_text(path) or EmptyDocument(
             f"no text found in {path.name} (a scanned image without a text layer?)"
         )
+    title = title or item.title  # e.g. a web page's <title>
     document = _document(item, source, title or path.stem, kinds, sections, metadata)
     # A renamed file with the same content must embed the same text: a title that is only the
     # file name is shown to users but kept out of the embedded context header.
@@ -91,15 +95,43 @@ def parse_item(
     return document
 
 
-def parse_in_worker(
-    item: SourceItem, source: str, fallback_encoding: str, limits: ParseLimits
+def parse_source_item(
+    item: SourceItem,
+    source: str,
+    open_bytes: Callable[[SourceItem], bytes],
+    limits: ParseLimits | None = None,
 ) -> Document:
+    """A Document from any connector item, parsed in a bounded worker process.
+
+    Bytes without a file go through a temporary one that keeps the item's own name, so the
+    parser picks the format by its extension and a title that is only the name is the item's
+    name, not a temporary one.
+    """
+    limits = limits or ParseLimits()
+    if item.path is not None or item.text is not None:
+        document = parse_in_worker(item, source, limits)
+    else:
+        data = open_bytes(item)
+        name = item.file_name or PurePosixPath(item.id).name
+        with tempfile.TemporaryDirectory(prefix="rag-item-") as folder:
+            path = Path(folder) / name
+            path.write_bytes(data)
+            document = parse_in_worker(replace(item, path=path), source, limits)
+    if item.access_groups is not None:
+        document.access_groups = list(item.access_groups)
+    if item.links is not None:
+        document.links = list(item.links)
+    return document
+
+
+def parse_in_worker(item: SourceItem, source: str, limits: ParseLimits) -> Document:
     """parse_item in a worker process, killed past `limits.seconds`, capped in memory."""
+    metadata = dict(item.metadata)
     if item.path is None:  # a record, not a file: nothing to bound
-        return parse_item(item, source, fallback_encoding=fallback_encoding, limits=limits)
+        return parse_item(item, source, metadata, item.fallback_encoding, limits)
     return POOL.run(
         parse_item,
-        (item, source, None, fallback_encoding, limits),
+        (item, source, metadata, item.fallback_encoding, limits),
         limits.seconds,
         limits.memory_bytes,
         warm_up,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import PublishRefusedError
 from rag_pipelines.faults import crash_point
 from rag_pipelines.index.manifest import LivePointer
 from rag_pipelines.index.stores import alias_name
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.index.versions import utc_now
-from rag_pipelines.pipeline.checks import BLOCKING_CHECKS
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.freshness import staleness
+from rag_pipelines.pipeline.checks.blocking import BLOCKING_CHECKS
+from rag_pipelines.pipeline.checks.freshness import staleness
 
 
 @dataclass

@@ -18,11 +18,10 @@ from rag_pipelines.index.bm25_tokenizer import Bm25Tokenizer
 from rag_pipelines.index.graph_build import chunk_node
 from rag_pipelines.index.graph_store import load_walk_layers
 from rag_pipelines.index.graph_walk import GraphWalker
+from rag_pipelines.index.layout import BM25_ACCESS, BM25_MODEL, CHUNKS, DOCUMENTS, GRAPH
 from rag_pipelines.index.manifest import BuildManifest
 from rag_pipelines.index.phrases import candidate_phrases
 from rag_pipelines.index.vector_store import PayloadFilter, SparseVector, VectorHit, VectorStore
-from rag_pipelines.pipeline.indexes import BM25_ACCESS, BM25_MODEL, GRAPH
-from rag_pipelines.pipeline.snapshot import CHUNKS, DOCUMENTS
 from rag_pipelines.retrieval.access import VersionAccess
 from rag_pipelines.retrieval.filters import matches
 from rag_pipelines.retrieval.fusion import fuse_rankings

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import IndexNotFoundError
 from rag_pipelines.index.stores import open_vector_store
 from rag_pipelines.index.vector_store import VectorStore
-from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.retrieval.open import open_version
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.index.records import load_fusion_record, load_reranker_record
 from rag_pipelines.index.vector_store import VectorStore
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.fusion_tuning import load_fusion_record
-from rag_pipelines.pipeline.reranker import load_reranker_record
 from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.retrieval.model_cache import model_for
 from rag_pipelines.retrieval.rerank import CrossEncoderReranker

@@ -16,12 +16,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag_pipelines import __version__
 from rag_pipelines.config import default_sources_path, load_sources_file
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import IndexNotFoundError, RagPipelinesError
 from rag_pipelines.feedback.store import FeedbackRecord, FeedbackStore
+from rag_pipelines.index.layout import CHUNKS, DOCUMENTS
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.lineage import ChunkNotFound, Lineage, chunk_lineage
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.snapshot import CHUNKS, DOCUMENTS
 from rag_pipelines.retrieval.live import LiveIndex
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import SearchResponse

@@ -65,7 +65,11 @@ BROKEN = [
     ),
     pytest.param(
         "sources:\n  - name: a\n    connector:\n      type: s3\n      root: docs\n",
-        ["source 'a' → connector (line 3)", "unknown connector type", "'filesystem', 'beir'"],
+        [
+            "source 'a' → connector.type (line 4)",
+            "unknown connector type 's3'",
+            "known types: beir, filesystem, object_storage, sql, web",
+        ],
         id="unknown-connector-type",
     ),
     pytest.param(

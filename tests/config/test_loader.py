@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from rag_pipelines.config import BeirConnector, FilesystemConnector, load_sources_file
+from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.models import DEFAULT_MODEL
+from rag_pipelines.ingest.connectors.beir import BeirConnector
+from rag_pipelines.ingest.connectors.filesystem import FilesystemConnector
 
 REPO = Path(__file__).resolve().parents[2]
 

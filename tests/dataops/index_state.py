@@ -7,13 +7,13 @@ from dataclasses import dataclass
 import networkx as nx
 
 from rag_pipelines.chunking.models import Chunk
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.graph_build import chunk_node, doc_node
 from rag_pipelines.index.graph_store import load_networkx
+from rag_pipelines.index.layout import GRAPH
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.ingest.models import Document
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.indexes import GRAPH
-from rag_pipelines.pipeline.snapshot import snapshot_chunks, snapshot_documents
+from rag_pipelines.pipeline.build.snapshot import snapshot_chunks, snapshot_documents
 from rag_pipelines.retrieval.live import LiveIndex
 from rag_pipelines.retrieval.models import Mode, SearchResponse
 from rag_pipelines.retrieval.open import open_version

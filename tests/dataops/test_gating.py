@@ -15,14 +15,15 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
+from assets.runs import materialize_pipeline, metadata_of
+from rag_pipelines.beir import write_qrels, write_queries
 from rag_pipelines.cli import app
 from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import PublishRefusedError
 from rag_pipelines.index.manifest import BuildManifest, CheckRecord
 from rag_pipelines.index.stores import open_vector_store
-from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.pipeline.publish import collect_garbage, publish, rollback
-from tests.dagster.runs import materialize_pipeline, metadata_of
 from tests.dataops.corpus import (
     INITIAL,
     KRILL,
@@ -99,17 +100,12 @@ class History:
 
 def _golden_set(tmp: Path) -> dict[str, Any]:
     """Every product's question with its file, plus one whose document no version holds."""
-    queries = [{"_id": p.path, "text": p.query} for p in INITIAL]
-    queries.append({"_id": "ghost", "text": "Which toaster browns bread on both sides?"})
-    qrels = [(p.path, p.path) for p in INITIAL] + [("ghost", GHOST)]
+    queries = {p.path: p.query for p in INITIAL}
+    queries["ghost"] = "Which toaster browns bread on both sides?"
+    qrels = {p.path: {p.path: 1} for p in INITIAL} | {"ghost": {GHOST: 1}}
     (tmp / "golden").mkdir()
-    (tmp / "golden" / "queries.jsonl").write_text(
-        "".join(json.dumps(q) + "\n" for q in queries), encoding="utf-8"
-    )
-    (tmp / "golden" / "qrels.tsv").write_text(
-        "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t1\n" for q, d in qrels),
-        encoding="utf-8",
-    )
+    write_queries(tmp / "golden" / "queries.jsonl", queries)
+    write_qrels(tmp / "golden" / "qrels.tsv", qrels)
     return {
         "sets": [
             {

@@ -11,13 +11,13 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from assets.runs import materialize_pipeline, metadata_of
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.graph_build import chunk_node, doc_node
 from rag_pipelines.index.stores import open_vector_store
 from rag_pipelines.index.vector_store import VectorStore
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.documents import load_ledger
+from rag_pipelines.pipeline.build.documents import load_ledger
 from rag_pipelines.retrieval.models import Mode
-from tests.dagster.runs import materialize_pipeline, metadata_of
 from tests.dataops.corpus import (
     INITIAL,
     NIMBUS,

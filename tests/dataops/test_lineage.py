@@ -18,16 +18,16 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from assets.runs import materialize_pipeline
 from rag_pipelines.cli import app
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.fingerprint import weights_sha256
 from rag_pipelines.embedding.resolve import bundled_model_path
 from rag_pipelines.lineage import ChunkNotFound, Lineage, chunk_lineage
-from rag_pipelines.pipeline.checks import BLOCKING_CHECKS
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.snapshot import snapshot_chunks
+from rag_pipelines.pipeline.build.snapshot import snapshot_chunks
+from rag_pipelines.pipeline.checks.blocking import BLOCKING_CHECKS
 from rag_pipelines.retrieval.models import Hit
 from rag_pipelines.service.app import create_app
-from tests.dagster.runs import materialize_pipeline
 from tests.dataops.corpus import NIMBUS, TUNDRA, ZEPHYR, Product, write_config, write_corpus
 from tests.dataops.corpus import write_product as write
 from tests.dataops.index_state import search_live

@@ -11,23 +11,23 @@ import numpy as np
 import pytest
 
 from assets.definitions import CORPUS_WIDE
-from rag_pipelines.config.models import SourcesFile
-from rag_pipelines.embedding.cache import EmbeddingCache
-from rag_pipelines.embedding.identity import configured_identity
-from rag_pipelines.index.manifest import BuildManifest
-from rag_pipelines.index.stores import open_vector_store
-from rag_pipelines.index.vector_store import VectorStore
-from rag_pipelines.pipeline.checks import BLOCKING_CHECKS
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.snapshot import snapshot_chunks
-from rag_pipelines.retrieval.live import LiveIndex
-from rag_pipelines.retrieval.models import SearchResponse
-from tests.dagster.runs import (
+from assets.runs import (
     materialize_corpus,
     materialize_pipeline,
     materialize_sources,
     metadata_of,
 )
+from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.embedding.cache import EmbeddingCache
+from rag_pipelines.embedding.identity import configured_identity
+from rag_pipelines.index.manifest import BuildManifest
+from rag_pipelines.index.stores import open_vector_store
+from rag_pipelines.index.vector_store import VectorStore
+from rag_pipelines.pipeline.build.snapshot import snapshot_chunks
+from rag_pipelines.pipeline.checks.blocking import BLOCKING_CHECKS
+from rag_pipelines.retrieval.live import LiveIndex
+from rag_pipelines.retrieval.models import SearchResponse
 from tests.dataops.corpus import INITIAL, SOURCES, write_config, write_corpus
 from tests.dataops.index_state import search_version
 

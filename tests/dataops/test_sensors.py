@@ -13,10 +13,10 @@ import dagster as dg
 import pytest
 
 from assets.definitions import build_definitions, build_parts
+from assets.runs import materialize_pipeline
 from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.ingest.signature import listing_signature
-from rag_pipelines.pipeline.context import PipelineContext
-from tests.dagster.runs import materialize_pipeline
 from tests.dataops.corpus import (
     KRILL,
     NIMBUS,

@@ -8,13 +8,13 @@ import dagster as dg
 import pytest
 import yaml
 
+from assets.runs import materialize_pipeline, metadata_of
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.vector_store import PayloadFilter
-from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.retrieval.live import LiveIndex
 from rag_pipelines.retrieval.models import Mode, SearchResponse
-from tests.dagster.runs import materialize_pipeline, metadata_of
 from tests.scifact import judged_slice
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from rag_pipelines.chunking.models import Chunk
-from rag_pipelines.embedding.finetune import TrainingPair, batches_without_duplicates
 from rag_pipelines.evaluation.golden import GoldenSet
-from rag_pipelines.pipeline.finetune import training_pairs
+from rag_pipelines.pipeline.tuning.finetune import training_pairs
+from rag_pipelines.training.embedding import TrainingPair, batches_without_duplicates
 
 
 def pairs(n_queries: int, docs_per_query: int, shared_docs: int) -> list[TrainingPair]:

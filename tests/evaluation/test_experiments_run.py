@@ -6,7 +6,6 @@ the model they were built with), a chunking, a fusion and a model variant.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,13 @@ import pytest
 import yaml
 
 from assets.definitions import build_parts
+from assets.runs import materialize_pipeline, metadata_of
+from rag_pipelines.beir import write_qrels, write_queries
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.embedding.cache import EmbeddingCache
 from rag_pipelines.index.versions import VersionRegistry
 from rag_pipelines.workspace import Workspace
-from tests.dagster.runs import materialize_pipeline, metadata_of
 from tests.dataops.corpus import INITIAL, write_corpus
 
 pytestmark = pytest.mark.slow
@@ -30,11 +30,8 @@ pytestmark = pytest.mark.slow
 def write_golden(tmp: Path) -> tuple[Path, Path]:
     """Each product's question, judged to be answered by its file."""
     queries, qrels = tmp / "queries.jsonl", tmp / "qrels.tsv"
-    queries.write_text(
-        "".join(json.dumps({"_id": f"q{i}", "text": p.query}) + "\n" for i, p in enumerate(INITIAL))
-    )
-    lines = [f"q{i}\t{p.path}\t1" for i, p in enumerate(INITIAL)]
-    qrels.write_text("query-id\tcorpus-id\tscore\n" + "\n".join(lines) + "\n")
+    write_queries(queries, {f"q{i}": p.query for i, p in enumerate(INITIAL)})
+    write_qrels(qrels, {f"q{i}": {p.path: 1} for i, p in enumerate(INITIAL)})
     return queries, qrels
 
 

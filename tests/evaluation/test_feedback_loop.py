@@ -10,11 +10,11 @@ import dagster as dg
 import httpx
 import pytest
 
+from assets.runs import materialize_pipeline, metadata_of
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.evaluation.metrics import evaluate
 from rag_pipelines.evaluation.quality import golden_sets
-from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.service.app import create_app
-from tests.dagster.runs import materialize_pipeline, metadata_of
 from tests.dataops.corpus import KRILL, VELVET, ZEPHYR, write_config, write_corpus, write_product
 from tests.service.server import serving
 

@@ -17,14 +17,14 @@ import pytest
 import yaml
 
 from assets.definitions import PER_SOURCE, build_parts
+from assets.runs import materialize_pipeline, metadata_of
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.models import EmbeddingSettings, SourcesFile
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.model import SentenceTransformerModel
 from rag_pipelines.index.versions import VersionRegistry
-from rag_pipelines.pipeline.changes import model_change
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.pipeline.build.changes import model_change
 from rag_pipelines.workspace import Workspace
-from tests.dagster.runs import materialize_pipeline, metadata_of
 from tests.scifact import judged_slice
 
 pytestmark = pytest.mark.slow

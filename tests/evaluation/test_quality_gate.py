@@ -18,6 +18,7 @@ import dagster as dg
 import pytest
 import yaml
 
+from assets.runs import materialize_pipeline
 from rag_pipelines.chunking.chunker import Chunker
 from rag_pipelines.chunking.models import Chunk
 from rag_pipelines.config import load_sources_file
@@ -25,7 +26,6 @@ from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.index.versions import VersionRegistry
 from rag_pipelines.ingest.models import Document
 from rag_pipelines.workspace import Workspace
-from tests.dagster.runs import materialize_pipeline
 from tests.scifact import judged_slice
 
 pytestmark = pytest.mark.slow

@@ -119,8 +119,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IngestReport]:
     _write_tree(root, outside)
     real_list = ingestion.list_source
 
-    def list_then_delete(source: SourceConfig) -> Any:
-        listing = real_list(source)
+    def list_then_delete(source: SourceConfig, previous: Any = None) -> Any:
+        listing = real_list(source, previous)
         (root / "vanished.md").unlink()  # gone between listing and parsing
         return listing
 

@@ -13,7 +13,8 @@ import pytest
 
 from rag_pipelines.config.models import SourceConfig
 from rag_pipelines.hashing import sha256_text
-from rag_pipelines.ingest.connectors import Listing, list_source
+from rag_pipelines.ingest.connectors import Listing
+from rag_pipelines.ingest.ingestion import list_source
 
 
 def _fs(root: Path, **connector: Any) -> SourceConfig:

@@ -47,13 +47,13 @@ def _by_id(report: IngestReport) -> dict[str, Document]:
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Ids of the items actually parsed (the real parser still runs)."""
     calls: list[str] = []
-    real = ingestion.parse_in_worker
+    real = ingestion.parse_source_item
 
-    def counting(item: Any, source: str, *options: Any) -> Document:
+    def counting(item: Any, source: str, *args: Any) -> Document:
         calls.append(item.id)
-        return real(item, source, *options)
+        return real(item, source, *args)
 
-    monkeypatch.setattr(ingestion, "parse_in_worker", counting)
+    monkeypatch.setattr(ingestion, "parse_source_item", counting)
     return calls
 
 

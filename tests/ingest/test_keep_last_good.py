@@ -63,8 +63,8 @@ def test_vanished_file_is_kept_then_deleted(
     (tmp_path / "team" / "policy.md").write_text(POLICY + "\nNew paragraph.\n")
     real = ingestion.list_source
 
-    def list_then_delete(source: SourceConfig) -> Any:
-        listing = real(source)
+    def list_then_delete(source: SourceConfig, previous: Any = None) -> Any:
+        listing = real(source, previous)
         (tmp_path / "team" / "policy.md").unlink()
         return listing
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import yaml
 
 from rag_pipelines.config import load_sources_file
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.documents import ingest
-from rag_pipelines.pipeline.quarantine import load_quarantine
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.pipeline.build.documents import ingest
+from rag_pipelines.pipeline.checks.quarantine import load_quarantine
 
 GOOD = "# Parking\n\nVisitors park on level two.\n"
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import yaml
 
 from rag_pipelines.config import load_sources_file
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.reranker import load_reranker_record, prepare_reranker
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.index.records import load_reranker_record
+from rag_pipelines.pipeline.tuning.reranker import prepare_reranker
 from rag_pipelines.retrieval.engine import VersionIndex
 
 

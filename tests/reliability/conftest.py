@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tests.dagster.runs import materialize_pipeline
+from assets.runs import materialize_pipeline
 from tests.reliability.corpus import write_config, write_corpus
 
 

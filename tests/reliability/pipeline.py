@@ -15,13 +15,13 @@ from typing import Any
 import dagster as dg
 
 from assets.definitions import CORPUS_WIDE, PER_SOURCE, build_parts
+from assets.runs import materialize_pipeline
 from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.faults import FAULT_ENV, PAUSE_ENV
 from rag_pipelines.index.stores import collection_name
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.snapshot import snapshot_chunks
+from rag_pipelines.pipeline.build.snapshot import snapshot_chunks
 from rag_pipelines.retrieval.live import LiveIndex
-from tests.dagster.runs import materialize_pipeline
 from tests.reliability.corpus import write_config
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import PublishRefusedError
 from rag_pipelines.index.stores import open_vector_store
-from rag_pipelines.pipeline.checks import BLOCKING_CHECKS
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.documents import load_ledger
+from rag_pipelines.pipeline.build.documents import load_ledger
+from rag_pipelines.pipeline.checks.blocking import BLOCKING_CHECKS
 from rag_pipelines.pipeline.publish import rollback
 from rag_pipelines.runner import command, dagster_env, plan_runs
 from tests.reliability.conftest import Built

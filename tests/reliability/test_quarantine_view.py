@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.dagster.runs import metadata_of
+from assets.runs import metadata_of
 from tests.reliability.conftest import Built
 from tests.reliability.corpus import BAD
 

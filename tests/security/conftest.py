@@ -8,12 +8,12 @@ import dagster as dg
 import httpx
 import pytest
 
+from assets.runs import materialize_pipeline
 from rag_pipelines.config.models import SourcesFile
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.retrieval.live import LiveIndex
 from rag_pipelines.retrieval.rerank import CrossEncoderReranker, Reranked
 from rag_pipelines.service.app import create_app
-from tests.dagster.runs import materialize_pipeline
 from tests.security.corpus import KEYS, write_config
 from tests.service.server import serving
 

@@ -13,9 +13,9 @@ import dagster as dg
 import httpx
 import pytest
 
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.service.app import create_app
-from tests.dagster.runs import materialize_pipeline
+from assets.runs import materialize_pipeline
 from tests.security.corpus import KEYS
 from tests.security.hostile_corpus import (
     HIDDEN_WORD,

@@ -10,7 +10,7 @@ import pytest
 
 from rag_pipelines.config.access import ServiceSettings
 from rag_pipelines.config.models import SourcesFile
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.service.app import create_app
 from tests.security.conftest import SpyReranker
 from tests.security.corpus import ACQUISITION, SALARIES, SALARY_QUERY, ZEPHYR_QUERY

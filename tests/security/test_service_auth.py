@@ -10,7 +10,7 @@ import pytest
 
 from rag_pipelines.client import RagClient, ServiceError
 from rag_pipelines.config.models import SourcesFile
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.context import PipelineContext
 from tests.security.corpus import KEYS, LIMITED_BURST, SALARIES, SALARY_QUERY
 from tests.service.test_validation import LEAKS, assert_clean_error
 

@@ -36,8 +36,10 @@ class PostgresServer:
 
     def _psql(self, sql: str) -> None:
         subprocess.run(
-            [str(self.bin_dir / "psql"), "-h", self.host, "-p", str(self.port), "-U", self.user]
-            + ["-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+            [
+                *(str(self.bin_dir / "psql"), "-h", self.host, "-p", str(self.port)),
+                *("-U", self.user, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", sql),
+            ],
             check=True,
             capture_output=True,
         )
@@ -89,8 +91,10 @@ def running_postgres(startup_s: float = 60.0) -> Iterator[PostgresServer]:
         shutil.chown(sockets, owner)
     subprocess.run(
         _as_owner(
-            [str(bin_dir / "initdb"), "-D", str(data), "-U", user, "-A", "trust", "-E", "UTF8"]
-            + ["--no-instructions", "--no-sync"],
+            [
+                *(str(bin_dir / "initdb"), "-D", str(data), "-U", user, "-A", "trust"),
+                *("-E", "UTF8", "--no-instructions", "--no-sync"),
+            ],
             owner,
         ),
         check=True,
@@ -104,8 +108,10 @@ def running_postgres(startup_s: float = 60.0) -> Iterator[PostgresServer]:
     log = root / "postgres.log"
     subprocess.run(
         _as_owner(
-            [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w"]
-            + ["-t", str(int(startup_s)), "start"],
+            [
+                *(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log)),
+                *("-w", "-t", str(int(startup_s)), "start"),
+            ],
             owner,
         ),
         check=True,

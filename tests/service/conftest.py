@@ -9,10 +9,10 @@ import dagster as dg
 import httpx
 import pytest
 
+from assets.runs import materialize_pipeline
 from rag_pipelines.config.models import SourcesFile
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.service.app import create_app
-from tests.dagster.runs import materialize_pipeline
 from tests.service.pipeline import copy_examples, write_sources
 from tests.service.server import serving
 

@@ -8,7 +8,7 @@ import pytest
 
 from rag_pipelines.client import RagClient, ServiceError
 from rag_pipelines.config.models import SourcesFile
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.retrieval.models import SearchResponse
 from rag_pipelines.service.app import create_app
 from rag_pipelines.service.schemas import DocumentResponse, IndexResponse

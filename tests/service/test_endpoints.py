@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from rag_pipelines.config.models import SourcesFile
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.retrieval.models import LEGS
 from tests.service.pipeline import NESTED_ID
 

@@ -13,14 +13,14 @@ import dagster as dg
 import httpx
 import pytest
 
+from assets.runs import materialize_pipeline
 from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.index.layout import CHUNKS
 from rag_pipelines.index.stores import open_vector_store
 from rag_pipelines.index.vector_store import PayloadFilter, VectorStore
-from rag_pipelines.pipeline.context import PipelineContext
-from rag_pipelines.pipeline.snapshot import CHUNKS
 from rag_pipelines.retrieval.live import LiveIndex
 from rag_pipelines.service.app import create_app
-from tests.dagster.runs import materialize_pipeline
 from tests.service.pipeline import copy_examples, write_sources
 from tests.service.server import serving
 

@@ -8,14 +8,14 @@ import dagster as dg
 import pytest
 import yaml
 
+from assets.runs import materialize_pipeline
 from rag_pipelines.config import load_sources_file
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.evaluation.golden import load_beir
 from rag_pipelines.evaluation.metrics import evaluate
 from rag_pipelines.evaluation.runs import run_golden
-from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.retrieval.live import LiveIndex
 from rag_pipelines.retrieval.models import Mode
-from tests.dagster.runs import materialize_pipeline
 from tests.scifact import judged_slice
 
 pytestmark = pytest.mark.slow

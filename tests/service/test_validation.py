@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from rag_pipelines.config.models import SourcesFile
-from rag_pipelines.pipeline.context import PipelineContext
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.service.app import create_app
 from tests.service.pipeline import write_sources
 from tests.service.server import serving

@@ -1,0 +1,1 @@
+"""Indexes: vector stores (Qdrant Edge / qdrant-client), BM25, the graph, versions, access."""

@@ -1,0 +1,85 @@
+"""A BEIR-format folder (corpus.jsonl): each record's `_id` becomes a document id."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from rag_pipelines.beir import CORPUS, BadRecord, read_corpus
+from rag_pipelines.config.base import resolve_path
+from rag_pipelines.config.connectors import ConnectorSettings
+from rag_pipelines.hashing import sha256_text
+from rag_pipelines.ingest.connectors.base import Listing, SourceItem, iso_time
+from rag_pipelines.ingest.models import Document, IngestFailure
+
+
+class BeirConnector(ConnectorSettings):
+    """A BEIR-format folder (corpus.jsonl); each `_id` becomes a document id."""
+
+    type: Literal["beir"]
+    path: Path
+    limit: int | None = Field(None, ge=1, description="Keep the first N documents.")
+    ids: list[str] | None = Field(None, description="Keep only these document ids.")
+
+    @field_validator("path")
+    @classmethod
+    def _corpus_exists(cls, value: Path, info: ValidationInfo) -> Path:
+        path = resolve_path(value, info)
+        if not (path / CORPUS).is_file():
+            raise ValueError(f"no {CORPUS} in {path} (expected a BEIR-format folder)")
+        return path
+
+    def list_documents(self, source: str, previous: Mapping[str, Document]) -> Listing:
+        """Every record of the corpus (or the chosen ones); bad lines become failures."""
+        corpus = self.path / CORPUS
+        modified = iso_time(corpus.stat().st_mtime)
+        wanted = set(self.ids) if self.ids is not None else None
+        items: list[SourceItem] = []
+        failures: list[IngestFailure] = []
+        for record in read_corpus(corpus):
+            if isinstance(record, BadRecord):
+                failures.append(
+                    IngestFailure(
+                        source=source,
+                        document_id=f"line-{record.line_no}",
+                        uri=f"{corpus.as_uri()}#L{record.line_no}",
+                        reason=record.reason,
+                        error_type=record.error_type,
+                    )
+                )
+                continue
+            if wanted is not None and record.id not in wanted:
+                continue
+            items.append(
+                SourceItem(
+                    id=record.id,
+                    uri=f"{corpus.as_uri()}#{record.id}",
+                    content_hash=sha256_text(record.title, record.text),
+                    modified_at=modified,
+                    size_bytes=record.size_bytes,
+                    title=record.title,
+                    text=record.text,
+                )
+            )
+            if self.limit is not None and len(items) >= self.limit:
+                break
+        return Listing(items=items, failures=failures)
+
+    def signature(self) -> str:
+        """sha256 over the corpus file's size and mtime, and the selection."""
+        stat = (self.path / CORPUS).stat()
+        digest = hashlib.sha256(f"{CORPUS}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+        digest.update(repr((self.limit, self.ids)).encode())
+        return digest.hexdigest()
+
+    def open(self, item: SourceItem) -> bytes:
+        """The record's text (records carry it already)."""
+        return (item.text or "").encode("utf-8")
+
+    def available(self) -> bool:
+        """True while the corpus file exists."""
+        return (self.path / CORPUS).is_file()

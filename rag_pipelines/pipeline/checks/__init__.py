@@ -1,0 +1,1 @@
+"""Check stages: blocking checks, data and retrieval quality, freshness, quarantine."""

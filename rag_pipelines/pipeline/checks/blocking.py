@@ -1,0 +1,59 @@
+"""Blocking checks on a candidate version: they must pass before it can be published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.index.manifest import CheckRecord
+from rag_pipelines.index.vector_store import VectorStore
+from rag_pipelines.index.versions import utc_now
+
+NOT_EMPTY = "index_not_empty"
+COUNTS_AGREE = "index_counts_agree"
+BLOCKING_CHECKS = [NOT_EMPTY, COUNTS_AGREE, "data_quality", "retrieval_quality"]
+
+
+@dataclass
+class CheckOutcome:
+    """A check's verdict with the numbers behind it."""
+
+    name: str
+    passed: bool
+    detail: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def check_not_empty(ctx: PipelineContext, version: str) -> CheckOutcome:
+    """A build with no chunks (or a source with no chunks) must not replace a live index."""
+    manifest = ctx.registry.manifest(version)
+    empty = [name for name, s in manifest.sources.items() if s.chunks == 0]
+    passed = manifest.chunks > 0 and not empty
+    detail = "ok" if passed else f"sources with no chunks: {empty or 'all'}"
+    meta = {"chunks": manifest.chunks, "empty_sources": ", ".join(empty) or "none"}
+    return record(ctx, version, CheckOutcome(NOT_EMPTY, passed, detail, meta))
+
+
+def check_counts_agree(ctx: PipelineContext, version: str, store: VectorStore) -> CheckOutcome:
+    """Every chunk is exactly once in each index: dense vectors, BM25 and the graph."""
+    manifest = ctx.registry.manifest(version)
+    counts = {
+        "chunks": manifest.chunks,
+        "per_source_sum": sum(s.chunks for s in manifest.sources.values()),
+        "dense_vectors": store.count(manifest.collection),
+        "bm25_points": store.count(manifest.bm25_collection),
+        "graph_chunk_nodes": manifest.graph_chunks,
+    }
+    passed = len(set(counts.values())) == 1
+    detail = "ok" if passed else ", ".join(f"{k}={v}" for k, v in counts.items())
+    return record(ctx, version, CheckOutcome(COUNTS_AGREE, passed, detail, counts))
+
+
+def record(ctx: PipelineContext, version: str, outcome: CheckOutcome) -> CheckOutcome:
+    """Store a check's verdict beside the version (publishing reads it) and return it."""
+    record = CheckRecord(
+        name=outcome.name, passed=outcome.passed, detail=outcome.detail, checked_at=utc_now()
+    )
+    ctx.registry.record_check(version, record)
+    return outcome

@@ -1,0 +1,1 @@
+"""Tuning stages: fusion, reranker, fine-tuning, experiments, feedback."""

@@ -1,0 +1,1 @@
+"""Training: the embedding fine-tuner and the cross-encoder reranker trainer."""
