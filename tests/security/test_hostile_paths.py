@@ -13,9 +13,9 @@ import dagster as dg
 import httpx
 import pytest
 
+from assets.runs import materialize_pipeline
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.service.app import create_app
-from assets.runs import materialize_pipeline
 from tests.security.corpus import KEYS
 from tests.security.hostile_corpus import (
     HIDDEN_WORD,
