@@ -6,7 +6,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -104,23 +104,23 @@ def materialize(
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as bar:
-        for spec in plan_runs(source or names, opt_in):
-            task = bar.add_task(spec.label, total=None)
+        for number, stage in enumerate(plan_runs(source or names, opt_in), start=1):
+            tasks = {r.label: bar.add_task(f"{r.label}: waiting", total=None) for r in stage.runs}
 
-            def on_step(
-                event: str, step: str, task: TaskID = task, label: str = spec.label
-            ) -> None:
-                if event == "start":
-                    bar.update(task, description=f"{label}: {step}")
+            def on_event(event: dict[str, Any], tasks: dict[str, TaskID] = tasks) -> None:
+                task = tasks.get(event["label"])
+                if task is not None:
+                    bar.update(task, description=_progress_line(event))
 
-            log = ctx.workspace.logs_dir / f"{stamp}-{spec.label.replace(' ', '-')}.log"
-            outcome = execute(spec, env, log, on_step)
-            mark = "[green]✓[/green]" if outcome.ok else "[red]✗[/red]"
-            bar.update(task, description=f"{mark} {spec.label}", total=1, completed=1)
+            log = ctx.workspace.logs_dir / f"{stamp}-{number}-{stage.runs[0].job}.log"
+            outcome = execute(stage, env, log, on_event)
             if not outcome.ok:
                 bar.stop()
-                err.print(outcome.tail, markup=False, highlight=False)
-                err.print(f"[red]run failed[/red]: {spec.label} (full log: {outcome.log_path})")
+                err.print(f"[red]run failed[/red]: {outcome.root_cause}", highlight=False, soft_wrap=True)
+                ids = ", ".join(f"{k} {v}" for k, v in outcome.run_ids.items())
+                err.print(
+                    f"full log: {outcome.log_path}" + (f" (Dagster runs: {ids})" if ids else "")
+                )
                 raise typer.Exit(1)
     _print_status(ctx)
     _print_quarantine(ctx, detailed=False)
@@ -363,6 +363,19 @@ def _print_status(ctx: PipelineContext) -> None:
         )
     versions = registry.versions()
     console.print(f"versions kept: {', '.join(versions)}")
+
+
+def _progress_line(event: dict[str, Any]) -> str:
+    """One progress event as the text of its run's progress line."""
+    label, kind = event["label"], event["type"]
+    if kind == "status":
+        return f"{label}: {event['status'].lower()}"
+    if kind == "step_start":
+        return f"{label}: {event['step']}"
+    if kind == "end":
+        mark = "[green]✓[/green]" if event["status"] == "SUCCESS" else "[red]✗[/red]"
+        return f"{mark} {label}"
+    return f"{label}: {event.get('step') or kind}"
 
 
 def _age(seconds: float) -> str:
