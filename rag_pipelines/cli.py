@@ -101,27 +101,29 @@ def materialize(
         raise typer.Exit(2)
     env = dagster_env(ctx.workspace, State.config_path)
     stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S")
+    log = ctx.workspace.logs_dir / f"{stamp}-materialize.log"
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as bar:
-        for number, stage in enumerate(plan_runs(source or names, opt_in), start=1):
-            tasks = {r.label: bar.add_task(f"{r.label}: waiting", total=None) for r in stage.runs}
+        tasks: dict[str, TaskID] = {}
 
-            def on_event(event: dict[str, Any], tasks: dict[str, TaskID] = tasks) -> None:
-                task = tasks.get(event["label"])
-                if task is not None:
-                    bar.update(task, description=_progress_line(event))
+        def on_event(event: dict[str, Any]) -> None:
+            label = event["label"]
+            if event["type"] == "run" and label not in tasks:
+                tasks[label] = bar.add_task(f"{label}: queued", total=None)
+            elif label in tasks:
+                bar.update(tasks[label], description=_progress_line(event))
 
-            log = ctx.workspace.logs_dir / f"{stamp}-{number}-{stage.runs[0].job}.log"
-            outcome = execute(stage, env, log, on_event)
-            if not outcome.ok:
-                bar.stop()
-                err.print(f"[red]run failed[/red]: {outcome.root_cause}", highlight=False, soft_wrap=True)
-                ids = ", ".join(f"{k} {v}" for k, v in outcome.run_ids.items())
-                err.print(
-                    f"full log: {outcome.log_path}" + (f" (Dagster runs: {ids})" if ids else "")
-                )
-                raise typer.Exit(1)
+        outcome = execute(plan_runs(source or names, opt_in), env, log, on_event)
+    if not outcome.ok:
+        err.print(f"[red]run failed[/red]: {outcome.root_cause}", highlight=False, soft_wrap=True)
+        ids = ", ".join(f"{k} {v}" for k, v in outcome.run_ids.items())
+        err.print(
+            f"full log: {outcome.log_path}" + (f" (Dagster runs: {ids})" if ids else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
     _print_status(ctx)
     _print_quarantine(ctx, detailed=False)
 

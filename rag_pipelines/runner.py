@@ -72,9 +72,8 @@ class Stage:
 
 @dataclass
 class RunOutcome:
-    """How a stage ended: its runs' ids and, if one failed, the root cause."""
+    """How a launch ended: its runs' ids and, if one failed, the root cause."""
 
-    stage: Stage
     ok: bool
     log_path: Path
     run_ids: dict[str, str] = field(default_factory=dict)
@@ -128,34 +127,33 @@ def dagster_env(workspace: Workspace, sources_path: Path) -> dict[str, str]:
     return env
 
 
-def command(stage: Stage, trigger: str = "cli") -> list[str]:
-    """The launcher's command line for one stage, its runs tagged `rag/trigger=<trigger>`."""
-    runs = ",".join(f"{r.job}:{r.partition}" if r.partition else r.job for r in stage.runs)
-    return [
-        sys.executable,
-        "-m",
-        "assets.launch",
-        "--tag",
-        f"{TRIGGER_TAG}={trigger}",
-        "--stage",
-        runs,
-    ]
+def command(*stages: Stage, trigger: str = "cli") -> list[str]:
+    """The launcher's command line for stages run in order, tagged `rag/trigger=<trigger>`.
+
+    One launcher process runs them all: loading the code location costs seconds per process.
+    """
+    cmd = [sys.executable, "-m", "assets.launch", "--tag", f"{TRIGGER_TAG}={trigger}"]
+    for stage in stages:
+        runs = ",".join(f"{r.job}:{r.partition}" if r.partition else r.job for r in stage.runs)
+        cmd += ["--stage", runs]
+    return cmd
 
 
 def execute(
-    stage: Stage,
+    stages: list[Stage],
     env: dict[str, str],
     log_path: Path,
     on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> RunOutcome:
-    """Launch a stage, writing everything to a log file and each progress event to `on_event`."""
+    """Launch the stages in order (stopping at a failed one), writing everything to a log file
+    and each progress event to `on_event`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    outcome = RunOutcome(stage=stage, ok=False, log_path=log_path)
+    outcome = RunOutcome(ok=False, log_path=log_path)
     tail: list[str] = []
     with (
         log_path.open("w", encoding="utf-8") as log,
         subprocess.Popen(
-            command(stage), env=env, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1
+            command(*stages), env=env, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1
         ) as proc,
     ):
         assert proc.stdout is not None
