@@ -59,7 +59,7 @@ def _new_embeddings(instance: dg.DagsterInstance) -> None:
         ),
     ],
 )
-@pytest.mark.parametrize("status", [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTED])
+@pytest.mark.parametrize("status", [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTED])
 def test_refresh_sensor_waits_for_writing_runs_of_any_launcher(
     config: SourcesFile, run: dg.DagsterRun, message: str, status: dg.DagsterRunStatus
 ) -> None:
