@@ -43,7 +43,7 @@ def sources_settled(
                         timeout_s=SOURCE_LOCK_WAIT_S,
                     )
                 )
-            busy = ingest_runs(context.instance, RUNNING, exclude=context.run_id)
+            busy = ingest_runs(context.instance, RUNNING, exclude=context.run.run_id)
             if not busy:
                 yield
                 return

@@ -107,11 +107,15 @@ def missing_opt_in(opt_in: tuple[str, ...], config: SourcesFile) -> list[str]:
     ]
 
 
+# What earlier versions wrote: replaced, as it has no run-queue limits. Anything else is yours.
+_OLD_DEFAULT = "telemetry:\n  enabled: false\n"
+
+
 def ensure_dagster_home(home: Path) -> Path:
-    """DAGSTER_HOME with the zero-setup dagster.yaml if it has none; an existing one is kept."""
+    """DAGSTER_HOME with the zero-setup dagster.yaml if it has none; one you wrote is kept."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or config.read_text(encoding="utf-8") == _OLD_DEFAULT:
         config.write_text(DEV_INSTANCE_YAML, encoding="utf-8")
     return home
 

@@ -290,12 +290,11 @@ def test_nothing_lost(race: Race) -> None:
     assert "one minute" in edited.hits[0].text
 
 
+@pytest.mark.parametrize("race", ["postgres"], indirect=True)
 def test_runs_events_and_checks_are_in_postgres(race: Race) -> None:
     """With deploy/dagster.yaml the runs, their events, the asset check results and the
     sensors' ticks are rows in PostgreSQL, and nothing went to SQLite under DAGSTER_HOME."""
-    if race.backend != "postgres":
-        pytest.skip("PostgreSQL storage only")
-    assert race.pg_url is not None
+    assert race.backend == "postgres" and race.pg_url is not None
     engine = sa.create_engine(race.pg_url)
     try:
         with engine.connect() as db:
