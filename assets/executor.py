@@ -18,7 +18,7 @@ def build_executor() -> Any:
         return dg.in_process_executor
     if chosen == "k8s_job":
         try:
-            from dagster_k8s import k8s_job_executor  # type: ignore[import-not-found]
+            from dagster_k8s import k8s_job_executor
         except ImportError as exc:
             raise RuntimeError(
                 f"{EXECUTOR_ENV}=k8s_job needs the dagster-k8s package (the deploy image has it)"

@@ -148,12 +148,11 @@ def run_stage(
         followers.append(Follower(instance, run.run_id, launch.label))
     if not queued:  # nobody dequeues: execute here, one run after another
         for follower in followers:
-            run = instance.get_run_by_id(follower.run_id)
-            if run is None or run.job_code_origin is None:
+            stored = instance.get_run_by_id(follower.run_id)
+            if stored is None or stored.job_code_origin is None:
                 raise RuntimeError(f"run {follower.run_id} vanished from the instance")
-            for _ in execute_run_iterator(
-                recon_job_from_origin(run.job_code_origin), run, instance
-            ):
+            job = recon_job_from_origin(stored.job_code_origin)
+            for _ in execute_run_iterator(job, stored, instance):
                 follower.poll()
             follower.finish()
         return all(f.succeeded for f in followers)
@@ -185,5 +184,4 @@ def main(argv: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     sys.exit(main(sys.argv[1:]))

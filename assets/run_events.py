@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import dagster as dg
@@ -99,7 +100,10 @@ class Follower:
     def _report(self, entry: dg.EventLogEntry) -> None:
         event = entry.dagster_event
         if event is None:
-            if entry.level >= 30:  # warnings and errors logged by the assets
+            level = (
+                entry.level if isinstance(entry.level, int) else logging.getLevelName(entry.level)
+            )
+            if isinstance(level, int) and level >= logging.WARNING:  # the assets' warnings
                 emit("log", self.label, step=entry.step_key, message=entry.user_message)
             return
         error = _error_of(event)
