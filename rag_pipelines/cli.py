@@ -83,7 +83,7 @@ def materialize(
     ] = False,
 ) -> None:
     """Run the pipeline through Dagster: ingest each source, then build, check and publish."""
-    from rag_pipelines.runner import dagster_env, execute, missing_opt_in, plan_runs
+    from rag_pipelines import runner
 
     config = _load()
     ctx = PipelineContext(config)
@@ -95,11 +95,11 @@ def materialize(
     opt_in = (("experiments",) if experiments else ()) + (
         ("embedding_finetune",) if finetune else ()
     )
-    missing = missing_opt_in(opt_in, config)
+    missing = runner.missing_opt_in(opt_in, config)
     if missing:
         err.print(f"[red]not configured[/red]: {'; '.join(missing)}")
         raise typer.Exit(2)
-    env = dagster_env(ctx.workspace, State.config_path)
+    env = runner.dagster_env(ctx.workspace, State.config_path)
     stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S")
     log = ctx.workspace.logs_dir / f"{stamp}-materialize.log"
     with Progress(
@@ -112,9 +112,9 @@ def materialize(
             if event["type"] == "run" and label not in tasks:
                 tasks[label] = bar.add_task(f"{label}: queued", total=None)
             elif label in tasks:
-                bar.update(tasks[label], description=_progress_line(event))
+                bar.update(tasks[label], description=runner.progress_text(event))
 
-        outcome = execute(plan_runs(source or names, opt_in), env, log, on_event)
+        outcome = runner.execute(runner.plan_runs(source or names, opt_in), env, log, on_event)
     if not outcome.ok:
         err.print(f"[red]run failed[/red]: {outcome.root_cause}", highlight=False, soft_wrap=True)
         ids = ", ".join(f"{k} {v}" for k, v in outcome.run_ids.items())
@@ -365,19 +365,6 @@ def _print_status(ctx: PipelineContext) -> None:
         )
     versions = registry.versions()
     console.print(f"versions kept: {', '.join(versions)}")
-
-
-def _progress_line(event: dict[str, Any]) -> str:
-    """One progress event as the text of its run's progress line."""
-    label, kind = event["label"], event["type"]
-    if kind == "status":
-        return f"{label}: {event['status'].lower()}"
-    if kind == "step_start":
-        return f"{label}: {event['step']}"
-    if kind == "end":
-        mark = "[green]✓[/green]" if event["status"] == "SUCCESS" else "[red]✗[/red]"
-        return f"{mark} {label}"
-    return f"{label}: {event.get('step') or kind}"
 
 
 def _age(seconds: float) -> str:

@@ -179,6 +179,19 @@ def execute(
     return outcome
 
 
+def progress_text(event: dict[str, Any]) -> str:
+    """A progress event as its run's progress line (rich markup)."""
+    label, kind = event["label"], event["type"]
+    if kind == "status":
+        return f"{label}: {event['status'].lower()}"
+    if kind == "step_start":
+        return f"{label}: {event['step']}"
+    if kind == "end":
+        mark = "[green]✓[/green]" if event["status"] == "SUCCESS" else "[red]✗[/red]"
+        return f"{mark} {label}"
+    return f"{label}: {event.get('step') or kind}"
+
+
 def _parse(line: str) -> dict[str, Any] | None:
     if not line.startswith("{"):
         return None
