@@ -18,6 +18,9 @@ from rag_pipelines.asset_graph import (
 from rag_pipelines.pipeline.changes import changed_sources, model_change
 from rag_pipelines.pipeline.context import PipelineContext
 
+# Sensors start with the daemon (`make dev`, a deployment): said where the UI lists them.
+_RUNS_BY_DEFAULT = "Runs as soon as a daemon starts (stop it in the UI to pause it). "
+
 
 def build_automation(
     ctx: PipelineContext,
@@ -30,6 +33,7 @@ def build_automation(
 
     @dg.sensor(
         name=SOURCE_CHANGE_SENSOR,
+        description=_RUNS_BY_DEFAULT + "Requests ingest_source for each changed source.",
         job=ingest_job,
         minimum_interval_seconds=sensors.source_change_interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,
@@ -58,6 +62,7 @@ def build_automation(
 
     @dg.sensor(
         name=MODEL_VERSION_SENSOR,
+        description=_RUNS_BY_DEFAULT + "Re-embeds every source when the model changes.",
         job=ingest_job,
         minimum_interval_seconds=sensors.model_change_interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,
@@ -85,6 +90,7 @@ def build_automation(
 
     @dg.sensor(
         name=INDEX_REFRESH_SENSOR,
+        description=_RUNS_BY_DEFAULT + "Builds and publishes once new embeddings exist.",
         job=publish_job,
         minimum_interval_seconds=sensors.index_refresh_interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,

@@ -7,7 +7,7 @@ both cost minutes to hours and are run on purpose (UI or `dagster asset material
 
 import dagster as dg
 
-from assets.metadata import seconds
+from assets.metadata import embedded_png, seconds
 from assets.resources import EmbeddingModelResource, VectorStoreResource
 from rag_pipelines.asset_graph import (
     DOCUMENTS,
@@ -87,6 +87,7 @@ def _experiments_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
             metadata={
                 "comparison": dg.MetadataValue.md(files.markdown),
                 "plot": dg.MetadataValue.path(str(files.png_path)),
+                "plot_image": embedded_png(files.png_path),
                 "report": dg.MetadataValue.path(str(files.markdown_path)),
                 "variants": len(report.variants),
                 "versions": dg.MetadataValue.json({r.name: r.version for r in report.rows}),

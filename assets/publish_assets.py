@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from assets.metadata import seconds
+from assets.metadata import seconds, timestamp
 from assets.resources import BuildLockResource, VectorStoreResource
 from rag_pipelines.asset_graph import (
     GROUP_PUBLISHED,
@@ -86,7 +86,7 @@ def build_published_asset(
                 "index_version": report.pointer.version,
                 "previous_version": report.pointer.previous or "",
                 "switched": report.changed,
-                "published_at": report.pointer.published_at,
+                "published_at": timestamp(report.pointer.published_at),
                 "collected_versions": ", ".join(report.collected) or "none",
                 "staleness": dg.MetadataValue.json(report.pointer.staleness),
                 "max_staleness_s": report.pointer.staleness.get("max_staleness_s", 0.0),
