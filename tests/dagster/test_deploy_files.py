@@ -16,6 +16,7 @@ import dagster as dg
 import pytest
 import yaml
 from dagster._core.instance.config import dagster_instance_config
+from dagster._core.instance.ref import InstanceRef
 
 from assets.definitions import build_parts
 from assets.executor import EXECUTOR_ENV, build_executor
@@ -77,8 +78,8 @@ def test_dagster_accepts_the_instance_config(
     assert config["concurrency"]["pools"] == {"granularity": "run", "default_limit": 1}
     if which == "deploy":
         assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
-        ref = dg.DagsterInstance.from_ref  # the class that will read it
-        assert ref is not None
+        storage = InstanceRef.from_dir(str(tmp_path)).storage_data
+        assert storage is not None and storage.class_name == "DagsterPostgresStorage"
     else:
         assert "storage" not in config  # SQLite under DAGSTER_HOME, Dagster's default
 
