@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from dagster._utils.error import SerializableErrorInfo
 
 from assets.launch import Launch, parse_stage
 from assets.run_events import root_cause
 from rag_pipelines.asset_graph import INGEST_JOB, PUBLISH_JOB, TRIGGER_TAG
-from rag_pipelines.runner import RunOutcome, _record, command, plan_runs
+from rag_pipelines.runner import (
+    DEV_INSTANCE_YAML,
+    RunOutcome,
+    _record,
+    command,
+    ensure_dagster_home,
+    plan_runs,
+)
 
 
 def test_plan_ingests_every_source_at_once_then_builds() -> None:
@@ -57,10 +66,25 @@ def test_root_cause_is_the_innermost_error_on_one_line(
     assert root_cause(error) == expected
 
 
-def test_the_first_failed_run_names_the_root_cause(tmp_path: object) -> None:
-    outcome = RunOutcome(ok=False, log_path=tmp_path)  # type: ignore[arg-type]
+def test_the_first_failed_run_names_the_root_cause(tmp_path: Path) -> None:
+    outcome = RunOutcome(ok=False, log_path=tmp_path)
     _record(outcome, {"type": "run", "label": "build_and_publish", "run_id": "r1"})
     _record(outcome, {"type": "end", "label": "build_and_publish", "root_cause": "x: E: m"})
     _record(outcome, {"type": "end", "label": "other", "root_cause": "later"})
     assert outcome.run_ids == {"build_and_publish": "r1"}
     assert outcome.root_cause == "build_and_publish: x: E: m"
+
+
+def test_dagster_home_gets_the_queued_instance_and_keeps_a_users_own(tmp_path: Path) -> None:
+    """Regression: DAGSTER_HOME kept the old telemetry-only dagster.yaml (no run-queue limits)."""
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    assert (ensure_dagster_home(old) / "dagster.yaml").read_text() == DEV_INSTANCE_YAML
+    assert (ensure_dagster_home(tmp_path / "new") / "dagster.yaml").read_text() == DEV_INSTANCE_YAML
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "dagster.yaml").write_text("telemetry:\n  enabled: true\n")
+    assert (
+        ensure_dagster_home(mine) / "dagster.yaml"
+    ).read_text() == "telemetry:\n  enabled: true\n"
