@@ -48,9 +48,9 @@ fmt: $(STAMP) ## Apply ruff formatting and fixes
 test: $(STAMP) lint ## Lint, then the whole test suite (what CI runs)
 	$(BIN)/pytest -q
 
-dev: $(STAMP) ## Dagster UI on http://127.0.0.1:3000 (asset graph, runs, checks)
-	@mkdir -p $(DAGSTER_HOME)
-	@test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+dev: $(STAMP) ## Dagster UI + daemon on http://127.0.0.1:3000 (SQLite instance, run queue)
+	@# The zero-setup instance (SQLite, the run queue's limits): rag_pipelines/runner.py writes it.
+	@$(BIN)/python -c 'import pathlib, rag_pipelines.runner as r; r.ensure_dagster_home(pathlib.Path("$(DAGSTER_HOME)"))'
 	RAG_SOURCES=$(abspath $(SOURCES)) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 serve: $(STAMP) ## Serve the published index over HTTP on 127.0.0.1:8000

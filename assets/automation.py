@@ -5,17 +5,21 @@ from typing import Any
 
 import dagster as dg
 
+from assets.run_queries import build_runs, ingest_runs
+from rag_pipelines.asset_graph import (
+    CORPUS_SNAPSHOT,
+    EMBEDDINGS,
+    INDEX_REFRESH_SENSOR,
+    MODEL_VERSION_SENSOR,
+    NIGHTLY_SCHEDULE,
+    SOURCE_CHANGE_SENSOR,
+    TRIGGER_TAG,
+)
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.pipeline.build.changes import changed_sources, model_change
 
-INGEST_JOB = "ingest_source"
-PUBLISH_JOB = "build_and_publish"
-_IN_PROGRESS = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
+# Sensors start with the daemon (`make dev`, a deployment): said where the UI lists them.
+_RUNS_BY_DEFAULT = "Runs as soon as a daemon starts (stop it in the UI to pause it). "
 
 
 def build_automation(
@@ -28,6 +32,8 @@ def build_automation(
     schedule = ctx.config.pipeline.schedule
 
     @dg.sensor(
+        name=SOURCE_CHANGE_SENSOR,
+        description=_RUNS_BY_DEFAULT + "Requests ingest_source for each changed source.",
         job=ingest_job,
         minimum_interval_seconds=sensors.source_change_interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,
@@ -47,7 +53,7 @@ def build_automation(
                 dg.RunRequest(
                     partition_key=c.source,
                     run_key=f"{c.source}:{c.signature[:16]}",
-                    tags={"rag/trigger": "source-change"},
+                    tags={TRIGGER_TAG: "source-change"},
                 )
                 for c in changes
             ],
@@ -55,6 +61,8 @@ def build_automation(
         )
 
     @dg.sensor(
+        name=MODEL_VERSION_SENSOR,
+        description=_RUNS_BY_DEFAULT + "Re-embeds every source when the model changes.",
         job=ingest_job,
         minimum_interval_seconds=sensors.model_change_interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,
@@ -73,7 +81,7 @@ def build_automation(
                 dg.RunRequest(
                     partition_key=s.name,
                     run_key=f"model:{change.key}:{s.name}",
-                    tags={"rag/trigger": "model-change", "rag/model": change.configured[:60]},
+                    tags={TRIGGER_TAG: "model-change", "rag/model": change.configured[:60]},
                 )
                 for s in ctx.config.sources
             ],
@@ -81,32 +89,35 @@ def build_automation(
         )
 
     @dg.sensor(
+        name=INDEX_REFRESH_SENSOR,
+        description=_RUNS_BY_DEFAULT + "Builds and publishes once new embeddings exist.",
         job=publish_job,
         minimum_interval_seconds=sensors.index_refresh_interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def index_refresh_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-        """Build, check and publish a new version once new embeddings exist and ingests finished."""
-        records = context.instance.fetch_materializations(
-            dg.AssetKey("embeddings"), limit=1
-        ).records
-        if not records:
+        """Build, check and publish a new version once new embeddings exist and no run writes."""
+        latest = _latest_storage_id(context.instance, EMBEDDINGS)
+        if latest is None:
             return dg.SkipReason("no embeddings materialized yet")
-        latest = records[0].storage_id
         if context.cursor and int(context.cursor) >= latest:
             return dg.SkipReason("no new embeddings since the last build")
-        busy = context.instance.get_runs(
-            dg.RunsFilter(job_name=INGEST_JOB, statuses=_IN_PROGRESS), limit=1
-        )
-        if busy:
+        # The cursor stays while runs write: the first tick after they finish decides.
+        if ingest_runs(context.instance):
             return dg.SkipReason("waiting for ingest runs to finish")
+        if build_runs(context.instance):
+            return dg.SkipReason("waiting for the running build to finish")
+        built = _latest_storage_id(context.instance, CORPUS_SNAPSHOT)
         context.update_cursor(str(latest))
-        return dg.RunRequest(run_key=f"refresh:{latest}", tags={"rag/trigger": "new-embeddings"})
+        if built is not None and built > latest:  # a CLI/UI build already used them
+            return dg.SkipReason("the newest embeddings were already built into a version")
+        return dg.RunRequest(run_key=f"refresh:{latest}", tags={TRIGGER_TAG: "new-embeddings"})
 
     schedules: list[dg.ScheduleDefinition] = []
     if schedule.enabled:
 
         @dg.schedule(
+            name=NIGHTLY_SCHEDULE,
             cron_schedule=schedule.cron,
             execution_timezone=schedule.timezone,
             job=ingest_job,
@@ -119,10 +130,16 @@ def build_automation(
                 dg.RunRequest(
                     partition_key=s.name,
                     run_key=f"nightly:{day}:{s.name}",
-                    tags={"rag/trigger": "nightly"},
+                    tags={TRIGGER_TAG: "nightly"},
                 )
                 for s in ctx.config.sources
             ]
 
         schedules.append(nightly_refresh)
     return [source_change_sensor, model_version_sensor, index_refresh_sensor], schedules
+
+
+def _latest_storage_id(instance: dg.DagsterInstance, asset: str) -> int | None:
+    """Storage id of an asset's newest materialization (ids grow with time), or None."""
+    records = instance.fetch_materializations(dg.AssetKey(asset), limit=1).records
+    return records[0].storage_id if records else None

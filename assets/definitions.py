@@ -9,23 +9,22 @@ import dagster as dg
 
 from assets.automation import build_automation
 from assets.evaluation_assets import build_evaluation_assets
+from assets.executor import build_executor
 from assets.index_assets import build_index_assets
 from assets.resources import BuildLockResource, EmbeddingModelResource, VectorStoreResource
 from assets.source_assets import build_source_assets
+from rag_pipelines.asset_graph import (
+    CORPUS_WIDE,
+    INGEST_JOB,
+    OPT_IN_JOBS,
+    PER_SOURCE,
+    PIPELINE_TAG,
+    PUBLISH_JOB,
+)
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.context import PipelineContext
 
-PER_SOURCE = ["documents", "chunks", "embeddings"]
-CORPUS_WIDE = [
-    "feedback",
-    "corpus_snapshot",
-    "vector_index",
-    "bm25_index",
-    "graph_index",
-    "candidate_index",
-    "reranker",
-    "published_index",
-]
+__all__ = ["CORPUS_WIDE", "PER_SOURCE", "PipelineParts", "build_definitions", "build_parts"]
 
 
 @dataclass(frozen=True)
@@ -55,28 +54,48 @@ def build_parts(config: SourcesFile) -> PipelineParts:
     return PipelineParts([*source_assets, *index_assets, *optional], checks, resources, partitions)
 
 
+def build_jobs(config: SourcesFile, parts: PipelineParts) -> list[dg.UnresolvedAssetJobDefinition]:
+    """The named jobs every launcher uses (UI, sensors, schedule, CLI), tagged with the pipeline.
+
+    The ingest job's partitions come from its assets (passing partitions_def is deprecated).
+    """
+    tags = {PIPELINE_TAG: config.pipeline.name}
+    jobs = [
+        dg.define_asset_job(
+            INGEST_JOB,
+            selection=PER_SOURCE,
+            tags=tags,
+            description="Parse, chunk and embed one source (a partition).",
+        ),
+        dg.define_asset_job(
+            PUBLISH_JOB,
+            selection=dg.AssetSelection.assets(*CORPUS_WIDE),
+            tags=tags,
+            description="Build a new index version from all sources, check it, publish it.",
+        ),
+    ]
+    present = {key.to_user_string() for a in parts.assets for key in a.keys}
+    for asset, job in OPT_IN_JOBS.items():
+        if asset in present:
+            jobs.append(
+                dg.define_asset_job(
+                    job, selection=[asset], tags=tags, description=f"Materialize {asset} (opt-in)."
+                )
+            )
+    return jobs
+
+
 def build_definitions(config: SourcesFile) -> dg.Definitions:
-    """The Definitions Dagster loads: parts plus jobs and the executor."""
+    """The Definitions Dagster loads: parts plus jobs, sensors, schedule and the executor."""
     parts = build_parts(config)
-    ingest_job = dg.define_asset_job(
-        "ingest_source",
-        selection=PER_SOURCE,
-        partitions_def=parts.partitions,
-        description="Parse, chunk and embed one source (a partition).",
-    )
-    publish_job = dg.define_asset_job(
-        "build_and_publish",
-        selection=dg.AssetSelection.assets(*CORPUS_WIDE),
-        description="Build a new index version from all sources, check it, publish it.",
-    )
-    sensors, schedules = build_automation(PipelineContext(config), ingest_job, publish_job)
+    jobs = build_jobs(config, parts)
+    sensors, schedules = build_automation(PipelineContext(config), jobs[0], jobs[1])
     return dg.Definitions(
         assets=parts.assets,
         asset_checks=parts.checks,
-        jobs=[ingest_job, publish_job],
+        jobs=jobs,
         sensors=sensors,
         schedules=schedules,
         resources=parts.resources,
-        # One process per run: the model loads once and the Edge shard is opened once.
-        executor=dg.in_process_executor,
+        executor=build_executor(),
     )

@@ -7,14 +7,52 @@ both cost minutes to hours and are run on purpose (UI or `dagster asset material
 
 import dagster as dg
 
-from assets.metadata import seconds
+from assets.metadata import embedded_png, seconds
 from assets.resources import EmbeddingModelResource, VectorStoreResource
+from rag_pipelines.asset_graph import (
+    DOCUMENTS,
+    EMBEDDING_FINETUNE,
+    EMBEDDINGS,
+    EXPERIMENTS,
+    FEEDBACK,
+    GROUP_EMBEDDINGS,
+    GROUP_EVALUATION,
+    PUBLISHED_INDEX,
+)
 from rag_pipelines.config.models import EmbeddingSettings
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.model import SentenceTransformerModel
 from rag_pipelines.pipeline.tuning.experiment_report import write_report
 from rag_pipelines.pipeline.tuning.experiments import run_experiments
+from rag_pipelines.pipeline.tuning.feedback import collect_feedback
 from rag_pipelines.pipeline.tuning.finetune import finetune_embedding
+
+
+def build_feedback_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
+    """Judgements from the service as a golden set (an input of the retrieval-quality check)."""
+
+    @dg.asset(name=FEEDBACK, group_name=GROUP_EVALUATION, kinds={"sqlite"})
+    def feedback() -> dg.MaterializeResult:
+        """Feedback from the service (useful / not useful hits), as a golden set for the checks."""
+        report = collect_feedback(ctx)
+        rows = ["| received | useful | query | document |", "| --- | --- | --- | --- |"]
+        for r in report.recent:
+            query = r.query.replace("|", "\\|")[:80]
+            rows.append(
+                f"| {r.received_at} | {'yes' if r.useful else 'no'} | {query} | {r.document_id} |"
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "judgements": report.golden.judgements,
+                "useful": report.useful,
+                "not_useful": report.not_useful,
+                "golden_queries": report.golden.queries,
+                "golden_relevant_pairs": report.golden.relevant,
+                "recent": dg.MetadataValue.md("\n".join(rows)),
+            }
+        )
+
+    return feedback
 
 
 def build_evaluation_assets(ctx: PipelineContext) -> list[dg.AssetsDefinition]:
@@ -33,7 +71,12 @@ def _load_model(settings: EmbeddingSettings) -> SentenceTransformerModel:
 
 
 def _experiments_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
-    @dg.asset(group_name="evaluation", deps=["documents", "published_index"], kinds={"python"})
+    @dg.asset(
+        name=EXPERIMENTS,
+        group_name=GROUP_EVALUATION,
+        deps=[DOCUMENTS, PUBLISHED_INDEX],
+        kinds={"python"},
+    )
     def experiments(
         context: dg.AssetExecutionContext, vector_store: VectorStoreResource
     ) -> dg.MaterializeResult:
@@ -44,6 +87,7 @@ def _experiments_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
             metadata={
                 "comparison": dg.MetadataValue.md(files.markdown),
                 "plot": dg.MetadataValue.path(str(files.png_path)),
+                "plot_image": embedded_png(files.png_path),
                 "report": dg.MetadataValue.path(str(files.markdown_path)),
                 "variants": len(report.variants),
                 "versions": dg.MetadataValue.json({r.name: r.version for r in report.rows}),
@@ -57,7 +101,9 @@ def _experiments_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
 
 
 def _finetune_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
-    @dg.asset(group_name="embeddings", deps=["embeddings"], kinds={"pytorch"})
+    @dg.asset(
+        name=EMBEDDING_FINETUNE, group_name=GROUP_EMBEDDINGS, deps=[EMBEDDINGS], kinds={"pytorch"}
+    )
     def embedding_finetune(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """The embedding model fine-tuned on judged pairs, judged on held-back queries."""
         report = finetune_embedding(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -27,6 +30,17 @@ def quarantine_table(entries: list[QuarantinedDocument], limit: int = 50) -> dg.
     if len(entries) > limit:
         rows.append(f"| … {len(entries) - limit} more | | | | | | |")
     return dg.MetadataValue.md("\n".join(rows))
+
+
+def embedded_png(path: Path) -> dg.MetadataValue:
+    """A PNG the UI shows inline (Markdown with a data: URL), not a path it cannot open."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return dg.MetadataValue.md(f"![{path.name}](data:image/png;base64,{data})")
+
+
+def timestamp(iso: str) -> dg.MetadataValue:
+    """An ISO-8601 time as a timestamp the UI renders in the viewer's time zone."""
+    return dg.MetadataValue.timestamp(datetime.fromisoformat(iso))
 
 
 def seconds(value: float) -> dg.MetadataValue:

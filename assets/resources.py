@@ -84,7 +84,12 @@ class VectorStoreResource(dg.ConfigurableResource):
 
 
 class BuildLockResource(dg.ConfigurableResource):
-    """Held for a whole run that builds or publishes versions: a second such run refuses."""
+    """The data dir's build lock, held for a whole build-and-publish run.
+
+    Within one Dagster instance the index pool already queues a second build, so nobody waits
+    here; the lock is for what Dagster cannot see: a build of another instance (another
+    DAGSTER_HOME) on the same data dir, or `rollback`. That one refuses with PipelineBusy.
+    """
 
     data_dir: str
     _lock: Any = PrivateAttr(default=None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.definitions import CORPUS_WIDE, PER_SOURCE, build_parts
+from assets.definitions import build_parts
+from rag_pipelines.asset_graph import CORPUS_WIDE, PER_SOURCE
 from rag_pipelines.config.models import SourcesFile
 
 

@@ -4,8 +4,18 @@ from contextlib import AbstractContextManager
 
 import dagster as dg
 
+from assets.executor import gpu_step_tags
 from assets.metadata import as_metadata, quarantine_table, seconds
 from assets.resources import EmbeddingModelResource
+from assets.source_guard import SOURCE_LOCK_WAIT_S
+from rag_pipelines.asset_graph import (
+    CHUNKS,
+    DOCUMENTS,
+    EMBEDDINGS,
+    GROUP_CHUNKS,
+    GROUP_EMBEDDINGS,
+    GROUP_INGEST,
+)
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.locks import exclusive
 from rag_pipelines.pipeline.build import chunks as chunk_stage
@@ -19,7 +29,9 @@ def build_source_assets(
 ) -> list[dg.AssetsDefinition]:
     """The per-source assets of a pipeline."""
 
-    @dg.asset(group_name="ingest", partitions_def=partitions, kinds={"unstructured"})
+    @dg.asset(
+        name=DOCUMENTS, group_name=GROUP_INGEST, partitions_def=partitions, kinds={"unstructured"}
+    )
     def documents(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """Documents of one source, parsed with unstructured; unchanged files are reused."""
         with _source_lock(ctx, context.partition_key):
@@ -43,7 +55,11 @@ def build_source_assets(
         )
 
     @dg.asset(
-        group_name="chunks", partitions_def=partitions, deps=[documents], kinds={"llamaindex"}
+        name=CHUNKS,
+        group_name=GROUP_CHUNKS,
+        partitions_def=partitions,
+        deps=[documents],
+        kinds={"llamaindex"},
     )
     def chunks(
         context: dg.AssetExecutionContext, embedding_model: EmbeddingModelResource
@@ -65,7 +81,14 @@ def build_source_assets(
             }
         )
 
-    @dg.asset(group_name="embeddings", partitions_def=partitions, deps=[chunks], kinds={"pytorch"})
+    @dg.asset(
+        name=EMBEDDINGS,
+        group_name=GROUP_EMBEDDINGS,
+        partitions_def=partitions,
+        deps=[chunks],
+        kinds={"pytorch"},
+        op_tags=gpu_step_tags(),  # a GPU node for this step under k8s_job_executor
+    )
     def embeddings(
         context: dg.AssetExecutionContext, embedding_model: EmbeddingModelResource
     ) -> dg.MaterializeResult:
@@ -94,4 +117,9 @@ def build_source_assets(
 
 
 def _source_lock(ctx: PipelineContext, source: str) -> AbstractContextManager[None]:
-    return exclusive(ctx.workspace.source_lock(source), f"source {source!r}")
+    """The source's file lock: within one instance the run queue already keeps two runs of a
+    source apart, and a build's snapshot holds it for seconds, so wait that long; a holder for
+    longer is a run of another Dagster instance on this data dir, and this run refuses."""
+    return exclusive(
+        ctx.workspace.source_lock(source), f"source {source!r}", timeout_s=SOURCE_LOCK_WAIT_S
+    )

@@ -6,7 +6,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -83,7 +83,7 @@ def materialize(
     ] = False,
 ) -> None:
     """Run the pipeline through Dagster: ingest each source, then build, check and publish."""
-    from rag_pipelines.runner import dagster_env, execute, missing_opt_in, plan_runs
+    from rag_pipelines import runner
 
     config = _load()
     ctx = PipelineContext(config)
@@ -95,33 +95,35 @@ def materialize(
     opt_in = (("experiments",) if experiments else ()) + (
         ("embedding_finetune",) if finetune else ()
     )
-    missing = missing_opt_in(opt_in, config)
+    missing = runner.missing_opt_in(opt_in, config)
     if missing:
         err.print(f"[red]not configured[/red]: {'; '.join(missing)}")
         raise typer.Exit(2)
-    env = dagster_env(ctx.workspace, State.config_path)
+    env = runner.dagster_env(ctx.workspace, State.config_path)
     stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S")
+    log = ctx.workspace.logs_dir / f"{stamp}-materialize.log"
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as bar:
-        for spec in plan_runs(source or names, opt_in):
-            task = bar.add_task(spec.label, total=None)
+        tasks: dict[str, TaskID] = {}
 
-            def on_step(
-                event: str, step: str, task: TaskID = task, label: str = spec.label
-            ) -> None:
-                if event == "start":
-                    bar.update(task, description=f"{label}: {step}")
+        def on_event(event: dict[str, Any]) -> None:
+            label = event["label"]
+            if event["type"] == "run" and label not in tasks:
+                tasks[label] = bar.add_task(f"{label}: queued", total=None)
+            elif label in tasks:
+                bar.update(tasks[label], description=runner.progress_text(event))
 
-            log = ctx.workspace.logs_dir / f"{stamp}-{spec.label.replace(' ', '-')}.log"
-            outcome = execute(spec, env, log, on_step)
-            mark = "[green]✓[/green]" if outcome.ok else "[red]✗[/red]"
-            bar.update(task, description=f"{mark} {spec.label}", total=1, completed=1)
-            if not outcome.ok:
-                bar.stop()
-                err.print(outcome.tail, markup=False, highlight=False)
-                err.print(f"[red]run failed[/red]: {spec.label} (full log: {outcome.log_path})")
-                raise typer.Exit(1)
+        outcome = runner.execute(runner.plan_runs(source or names, opt_in), env, log, on_event)
+    if not outcome.ok:
+        err.print(f"[red]run failed[/red]: {outcome.root_cause}", highlight=False, soft_wrap=True)
+        ids = ", ".join(f"{k} {v}" for k, v in outcome.run_ids.items())
+        err.print(
+            f"full log: {outcome.log_path}" + (f" (Dagster runs: {ids})" if ids else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
     _print_status(ctx)
     _print_quarantine(ctx, detailed=False)
 

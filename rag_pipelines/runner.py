@@ -1,64 +1,99 @@
-"""Launch Dagster runs of this pipeline as subprocesses on its own instance (DAGSTER_HOME).
+"""Launch this pipeline's named Dagster jobs from the CLI and follow their progress.
 
-The CLI goes through Dagster so that CLI runs appear in the UI with their metadata and checks,
-exactly as scheduled or UI-launched runs do; this module only builds and watches the commands.
+The library never imports dagster, so the runs are launched by a small Dagster-side program,
+`python -m assets.launch`, run as a subprocess on the pipeline's DAGSTER_HOME. It creates runs of
+the named jobs (`ingest_source` per source, `build_and_publish`) as the UI does, submits them to
+the instance's run queue (the same queue as sensor, schedule and UI runs) and prints their
+events as JSON lines, which this module turns into progress and a one-line root cause.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from rag_pipelines.asset_graph import INGEST_JOB, OPT_IN, OPT_IN_JOBS, PUBLISH_JOB, TRIGGER_TAG
 from rag_pipelines.config.loader import SOURCES_ENV
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.workspace import Workspace
 
-PER_SOURCE_ASSETS = "documents,chunks,embeddings"
-CORPUS_ASSETS = (
-    "feedback,corpus_snapshot,vector_index,bm25_index,graph_index,candidate_index,reranker,"
-    "published_index"
-)
-_STEP = re.compile(r'(Started execution of step|Finished execution of step) "([^"]+)"')
-_FAILED = re.compile(r'STEP_FAILURE|Execution of step "([^"]+)" failed')
+# The zero-setup instance of `make dev` and the CLI: SQLite under DAGSTER_HOME, Dagster's run
+# queue with the same limits as deploy/dagster.yaml (production, PostgreSQL).
+DEV_INSTANCE_YAML = """\
+# Written by rag-pipelines (make dev / rag-pipelines materialize) when DAGSTER_HOME had none.
+# Storage: SQLite under DAGSTER_HOME. Production: deploy/dagster.yaml (PostgreSQL).
+telemetry:
+  enabled: false
+run_coordinator:  # Dagster's run queue, drained by dagster-daemon (make dev starts one)
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+concurrency:
+  runs:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      # One run per source at a time: every launcher of a partitioned run sets this tag.
+      - key: dagster/partition
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+  pools:
+    # The index writers' pool (rag_<pipeline>_index) is held for a whole run: one build at a time.
+    granularity: run
+    default_limit: 1
+"""
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One Dagster run: a label for humans and the asset selection."""
+    """One run of a named job (and its partition, for per-source jobs)."""
+
+    job: str
+    partition: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the launcher names the run in its progress lines."""
+        return f"{self.job}[{self.partition}]" if self.partition else self.job
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Runs launched together; the next stage starts once all of them succeeded."""
 
     label: str
-    select: str
-    partition: str | None = None
+    runs: tuple[RunSpec, ...]
 
 
 @dataclass
 class RunOutcome:
-    """How a run ended."""
+    """How a launch ended: its runs' ids and, if one failed, the root cause."""
 
-    spec: RunSpec
     ok: bool
     log_path: Path
-    tail: str
+    run_ids: dict[str, str] = field(default_factory=dict)
+    root_cause: str | None = None
 
 
-OPT_IN_ASSETS = ("experiments", "embedding_finetune")
-
-
-def plan_runs(source_names: list[str], opt_in: tuple[str, ...] = ()) -> list[RunSpec]:
-    """Per-source runs (one partition each), the corpus-wide build-and-publish run, then each
-    requested opt-in asset (experiments, embedding_finetune) as a run of its own."""
-    unknown = sorted(set(opt_in) - set(OPT_IN_ASSETS))
+def plan_runs(source_names: list[str], opt_in: tuple[str, ...] = ()) -> list[Stage]:
+    """All sources' ingest runs at once, then build-and-publish, then each requested opt-in
+    job (experiments, embedding_finetune) in a stage of its own."""
+    unknown = sorted(set(opt_in) - set(OPT_IN))
     if unknown:
-        raise ValueError(f"not opt-in assets: {unknown}; they are {list(OPT_IN_ASSETS)}")
-    runs = [RunSpec(f"ingest {name}", PER_SOURCE_ASSETS, name) for name in source_names]
-    runs.append(RunSpec("build and publish index", CORPUS_ASSETS))
-    runs.extend(RunSpec(name.replace("_", " "), name) for name in opt_in)
-    return runs
+        raise ValueError(f"not opt-in assets: {unknown}; they are {list(OPT_IN)}")
+    stages = [
+        Stage(
+            "ingest " + ", ".join(source_names), tuple(RunSpec(INGEST_JOB, n) for n in source_names)
+        ),
+        Stage("build and publish index", (RunSpec(PUBLISH_JOB),)),
+    ]
+    stages.extend(Stage(name.replace("_", " "), (RunSpec(OPT_IN_JOBS[name]),)) for name in opt_in)
+    return stages
 
 
 def missing_opt_in(opt_in: tuple[str, ...], config: SourcesFile) -> list[str]:
@@ -72,14 +107,23 @@ def missing_opt_in(opt_in: tuple[str, ...], config: SourcesFile) -> list[str]:
     ]
 
 
-def dagster_env(workspace: Workspace, sources_path: Path) -> dict[str, str]:
-    """Environment for a run: this pipeline's DAGSTER_HOME and sources file, offline-friendly."""
-    env = dict(os.environ)
-    home = Path(env.get("DAGSTER_HOME") or workspace.dagster_home)
+# What earlier versions wrote: replaced, as it has no run-queue limits. Anything else is yours.
+_OLD_DEFAULT = "telemetry:\n  enabled: false\n"
+
+
+def ensure_dagster_home(home: Path) -> Path:
+    """DAGSTER_HOME with the zero-setup dagster.yaml if it has none; one you wrote is kept."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():  # SQLite storage under home is Dagster's default; no telemetry
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    if not config.exists() or config.read_text(encoding="utf-8") == _OLD_DEFAULT:
+        config.write_text(DEV_INSTANCE_YAML, encoding="utf-8")
+    return home
+
+
+def dagster_env(workspace: Workspace, sources_path: Path) -> dict[str, str]:
+    """Environment for the launcher: this pipeline's DAGSTER_HOME and sources file."""
+    env = dict(os.environ)
+    home = ensure_dagster_home(Path(env.get("DAGSTER_HOME") or workspace.dagster_home))
     env["DAGSTER_HOME"] = str(home.resolve())
     env[SOURCES_ENV] = str(sources_path.resolve())
     env.setdefault("DO_NOT_TRACK", "1")
@@ -87,53 +131,98 @@ def dagster_env(workspace: Workspace, sources_path: Path) -> dict[str, str]:
     return env
 
 
-def command(spec: RunSpec) -> list[str]:
-    """The `dagster asset materialize` command line for a run."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "asset",
-        "materialize",
-        "-m",
-        "assets",
-        "--select",
-        spec.select,
-    ]
-    if spec.partition is not None:
-        cmd += ["--partition", spec.partition]
+def command(*stages: Stage, trigger: str = "cli") -> list[str]:
+    """The launcher's command line for stages run in order, tagged `rag/trigger=<trigger>`.
+
+    One launcher process runs them all: loading the code location costs seconds per process.
+    """
+    cmd = [sys.executable, "-m", "assets.launch", "--tag", f"{TRIGGER_TAG}={trigger}"]
+    for stage in stages:
+        runs = ",".join(f"{r.job}:{r.partition}" if r.partition else r.job for r in stage.runs)
+        cmd += ["--stage", runs]
     return cmd
 
 
 def execute(
-    spec: RunSpec,
+    stages: list[Stage],
     env: dict[str, str],
     log_path: Path,
-    on_step: Callable[[str, str], None] | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> RunOutcome:
-    """Run one materialization, streaming Dagster's log to a file and step events to `on_step`."""
+    """Launch the stages in order (stopping at a failed one), writing everything to a log file
+    and each progress event to `on_event`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    lines: list[str] = []
+    outcome = RunOutcome(ok=False, log_path=log_path)
+    tail: list[str] = []
     with (
         log_path.open("w", encoding="utf-8") as log,
         subprocess.Popen(
-            command(spec),
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
+            command(*stages), env=env, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1
         ) as proc,
     ):
         assert proc.stdout is not None
         for line in proc.stdout:
-            log.write(line)
-            lines.append(line)
-            del lines[:-200]
-            match = _STEP.search(line)
-            if match and on_step is not None:
-                on_step("start" if match.group(1).startswith("Started") else "done", match.group(2))
+            event = _parse(line)
+            if event is None:
+                log.write(line)
+                tail = [*tail[-20:], line]
+                continue
+            log.write(_describe(event) + "\n")
+            log.flush()
+            _record(outcome, event)
+            if on_event is not None:
+                on_event(event)
         code = proc.wait()
-    tail = "".join(lines[-40:])
-    failed = code != 0 or bool(_FAILED.search("".join(lines)))
-    return RunOutcome(spec=spec, ok=not failed, log_path=log_path, tail=tail)
+    outcome.ok = code == 0
+    if not outcome.ok and outcome.root_cause is None:
+        outcome.root_cause = _last_error(log_path) or f"the launcher exited with code {code}"
+    return outcome
+
+
+def progress_text(event: dict[str, Any]) -> str:
+    """A progress event as its run's progress line (rich markup)."""
+    label, kind = event["label"], event["type"]
+    if kind == "status":
+        return f"{label}: {event['status'].lower()}"
+    if kind == "step_start":
+        return f"{label}: {event['step']}"
+    if kind == "end":
+        mark = "[green]✓[/green]" if event["status"] == "SUCCESS" else "[red]✗[/red]"
+        return f"{mark} {label}"
+    return f"{label}: {event.get('step') or kind}"
+
+
+def _parse(line: str) -> dict[str, Any] | None:
+    if not line.startswith("{"):
+        return None
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) and "type" in event else None
+
+
+def _record(outcome: RunOutcome, event: dict[str, Any]) -> None:
+    if event["type"] == "run":
+        outcome.run_ids[event["label"]] = event["run_id"]
+    elif event["type"] == "end" and event.get("root_cause") and outcome.root_cause is None:
+        outcome.root_cause = f"{event['label']}: {event['root_cause']}"
+    elif event["type"] == "stalled" and outcome.root_cause is None:
+        outcome.root_cause = (
+            "runs are queued but no dagster-daemon is running for this DAGSTER_HOME "
+            "(start `make dev` or `dagster-daemon run`)"
+        )
+
+
+def _describe(event: dict[str, Any]) -> str:
+    parts = [f"[{event['label']}] {event['type']}"]
+    for key in ("run_id", "status", "step", "check", "passed", "message", "root_cause", "error"):
+        if event.get(key) not in (None, ""):
+            parts.append(f"{key}={event[key]}")
+    return " ".join(parts)
+
+
+def _last_error(log_path: Path) -> str | None:
+    lines = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    errors = [ln for ln in lines if "Error" in ln or "error" in ln]
+    return errors[-1].strip()[:300] if errors else None

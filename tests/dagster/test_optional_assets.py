@@ -9,7 +9,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from assets.definitions import CORPUS_WIDE, build_definitions
+from assets.definitions import build_definitions
+from rag_pipelines.asset_graph import CORPUS_WIDE, OPT_IN_JOBS
 from rag_pipelines.cli import app
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.runner import plan_runs
@@ -65,14 +66,21 @@ def test_optional_assets_follow_the_configuration(
         assert parents == {"documents", "published_index"}
 
 
-def test_cli_runs_select_assets_that_exist(tmp_path: Path) -> None:
-    """Every asset a CLI run selects, opt-in runs included, is in the configured definitions."""
+def test_cli_runs_are_jobs_that_exist(tmp_path: Path) -> None:
+    """Every job a CLI run launches, opt-in ones included, is in the configured definitions
+    and materializes what it is named for."""
     defs = definitions(tmp_path, True, True)
-    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    specs = plan_runs(["docs"], ("experiments", "embedding_finetune"))
-    assert [s.select for s in specs[-2:]] == ["experiments", "embedding_finetune"]
-    for spec in specs:
-        assert set(spec.select.split(",")) <= keys, spec
+    stages = plan_runs(["docs"], ("experiments", "embedding_finetune"))
+    assert [s.runs[0].job for s in stages[-2:]] == [
+        OPT_IN_JOBS["experiments"],
+        OPT_IN_JOBS["embedding_finetune"],
+    ]
+    for asset, job in OPT_IN_JOBS.items():
+        keys = defs.resolve_job_def(job).asset_layer.executable_asset_keys
+        assert {k.to_user_string() for k in keys} == {asset}
+    for stage in stages:
+        for run in stage.runs:
+            assert defs.resolve_job_def(run.job) is not None
     with pytest.raises(ValueError, match="not opt-in"):
         plan_runs(["docs"], ("published_index",))
 

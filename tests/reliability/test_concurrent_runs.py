@@ -1,10 +1,13 @@
-"""Two materializations of one pipeline at once: the second refuses, the first is unharmed."""
+"""Where Dagster cannot see: two Dagster instances on one data dir. Their runs do not share a
+run queue or a pool, so the file locks are what keeps them apart: the second refuses, the
+first is unharmed. (Within one instance the queue makes colliding runs wait: test_daemon_race.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from typer.testing import CliRunner
 
 from rag_pipelines.cli import app
@@ -46,8 +49,12 @@ def test_second_build_is_refused_while_one_runs(built: Built, tmp_path: Path) ->
     assert registry.incomplete() == []
 
 
-def test_source_run_is_refused_while_the_source_is_written(built: Built, tmp_path: Path) -> None:
-    """A source's stages refuse to run while another process holds that source's lock."""
+def test_source_run_is_refused_while_the_source_is_written(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source's stages refuse once another process held that source's lock longer than a
+    snapshot would (seconds; shortened here)."""
+    monkeypatch.setattr("assets.source_assets.SOURCE_LOCK_WAIT_S", 0.5)
     pipeline = copy_pipeline(built.tmp, tmp_path)
     pipeline.write(*ADDED)
     documents = pipeline.ctx.workspace.documents_path(SOURCE)
@@ -68,3 +75,21 @@ def test_rollback_waits_for_no_build(built: Built, tmp_path: Path) -> None:
         result = CliRunner().invoke(app, ["-c", str(pipeline.sources_path), "rollback"])
     assert isinstance(result.exception, PipelineBusy)
     assert pipeline.ctx.workspace.live_pointer.read_bytes() == live
+
+
+@pytest.mark.slow
+def test_cli_prints_the_root_cause_of_a_failed_run(built: Built, tmp_path: Path) -> None:
+    """A failed run ends the CLI with one line naming the run, step and error, and the path
+    of the full log (which holds the traceback); no stack trace on the console."""
+    pipeline = copy_pipeline(built.tmp, tmp_path)
+    with exclusive(pipeline.ctx.workspace.build_lock, "the test"):
+        result = CliRunner().invoke(app, ["-c", str(pipeline.sources_path), "materialize"])
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("run failed: build_and_publish: "), result.stderr
+    assert "PipelineBusy: another run is already writing this pipeline's index" in lines[0]
+    assert lines[1].startswith("full log: ")
+    assert "Traceback" not in result.stderr
+    log = Path(lines[1].removeprefix("full log: ").split(" (Dagster runs")[0])
+    text = log.read_text(encoding="utf-8")
+    assert "PipelineBusy" in text and "step_start" in text

@@ -47,7 +47,7 @@ def assert_serving_added(ctx: PipelineContext) -> str:
 
 def crash(pipeline: Pipeline, target: str, point: str, via_cli: bool = False) -> Paused:
     """Run `target` to `point`, check the live index while it is paused there, then SIGKILL it."""
-    if via_cli:  # the exact `dagster asset materialize` subprocess `rag-pipelines` launches
+    if via_cli:  # the exact launcher subprocess (python -m assets.launch) `rag-pipelines` runs
         spec = plan_runs([SOURCE])[-1]
         env = dagster_env(pipeline.ctx.workspace, pipeline.sources_path)
         paused = start_paused(pipeline, target, point, command(spec), env)

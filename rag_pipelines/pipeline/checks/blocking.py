@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag_pipelines.asset_graph import BLOCKING_CHECKS as BLOCKING_CHECKS
+from rag_pipelines.asset_graph import INDEX_COUNTS_AGREE as COUNTS_AGREE
+from rag_pipelines.asset_graph import INDEX_NOT_EMPTY as NOT_EMPTY
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.manifest import CheckRecord
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.index.versions import utc_now
-
-NOT_EMPTY = "index_not_empty"
-COUNTS_AGREE = "index_counts_agree"
-BLOCKING_CHECKS = [NOT_EMPTY, COUNTS_AGREE, "data_quality", "retrieval_quality"]
 
 
 @dataclass

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from rag_pipelines.asset_graph import DATA_QUALITY, RETRIEVAL_QUALITY
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.evaluation.quality import evaluate_version, gate, golden_sets
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.pipeline.checks.blocking import CheckOutcome, record
 from rag_pipelines.pipeline.checks.data_quality import inspect_version
 from rag_pipelines.retrieval.open import open_version
-
-DATA_QUALITY = "data_quality"
-RETRIEVAL_QUALITY = "retrieval_quality"
 
 
 def check_data_quality(
