@@ -59,6 +59,7 @@ class VectorStoreResource(dg.ConfigurableResource):
     api_key_env: str | None = None
     collection_prefix: str = "rag"
     timeout_s: float = 30.0
+    cluster: dict[str, Any] | None = None
     data_dir: str
     _store: Any = PrivateAttr(default=None)
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from rag_pipelines.config.access import AccessSettings, ServiceSettings
+from rag_pipelines.config.qdrant import QdrantClusterSettings, check_cluster_backend
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 BUNDLED_MODELS = {"bundled:all-MiniLM-L6-v2"}
@@ -233,6 +234,9 @@ class QdrantSettings(StrictModel):
     api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     collection_prefix: str = Field("rag", pattern=r"^[a-z][a-z0-9_-]*$")
     timeout_s: float = Field(30.0, gt=0)
+    cluster: QdrantClusterSettings | None = Field(
+        None, description="Shards, replicas, on-disk storage, quantization, HNSW, upload."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -247,6 +251,7 @@ class QdrantSettings(StrictModel):
             raise ValueError("backend 'server' needs url: (e.g. http://localhost:6333)")
         if self.backend != "server" and self.url:
             raise ValueError(f"url is only used with backend 'server', not {self.backend!r}")
+        check_cluster_backend(self.backend, self.cluster)
         return self
 
 
