@@ -157,7 +157,7 @@ class ClientVectorStore:
             using=DENSE,
             limit=limit,
             query_filter=client_filter(flt),
-            search_params=search_params(self.cluster),
+            search_params=search_params(self.cluster) if self.kind == "server" else None,
             with_payload=True,
         )
         return _hits(response.points)

@@ -10,15 +10,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from qdrant_client import QdrantClient
 
 from rag_pipelines.config.models import QdrantSettings
+from rag_pipelines.config.qdrant import QdrantClusterSettings
 from rag_pipelines.index.client_store import ClientVectorStore
 from rag_pipelines.index.stores import open_vector_store
 from rag_pipelines.index.vector_store import SparseVector, VectorPoint
 from rag_pipelines.workspace import Workspace
 
 
-def corpus(count: int = 300, dim: int = 16) -> tuple[list[VectorPoint], np.ndarray]:
+def memory_store(cluster: QdrantClusterSettings | None) -> ClientVectorStore:
+    """A local-mode store in memory."""
+    store = ClientVectorStore(QdrantClient(location=":memory:"), cluster)
+    store.kind = "local"
+    return store
+
+
+def corpus(count: int = 120, dim: int = 16) -> tuple[list[VectorPoint], np.ndarray]:
     """Random unit vectors with payloads, and 5 queries."""
     rng = np.random.default_rng(7)
     vectors = rng.standard_normal((count, dim)).astype(np.float32)
@@ -30,7 +39,7 @@ def corpus(count: int = 300, dim: int = 16) -> tuple[list[VectorPoint], np.ndarr
 
 
 def test_cluster_settings_change_no_answer_in_local_mode(tmp_path: Path) -> None:
-    """Sharded/quantized/bulk-loaded config through open_vector_store gives the plain results."""
+    """A sharded/quantized/bulk-loaded store gives the plain store's results."""
     points, queries = corpus()
     settings = QdrantSettings.model_validate(
         {
@@ -45,9 +54,12 @@ def test_cluster_settings_change_no_answer_in_local_mode(tmp_path: Path) -> None
             },
         }
     )
-    clustered = open_vector_store(settings, Workspace(tmp_path / "a"))
-    assert isinstance(clustered, ClientVectorStore) and clustered.cluster is not None
-    plain = ClientVectorStore.local(str(tmp_path / "b"))
+    opened = open_vector_store(settings, Workspace(tmp_path))
+    assert isinstance(opened, ClientVectorStore) and opened.cluster == settings.cluster
+    opened.close()
+    # In memory: on a path, local mode commits SQLite once per point (seconds for 120 points).
+    clustered = memory_store(settings.cluster)
+    plain = memory_store(None)
     for store in (clustered, plain):
         store.create_collection("rag_docs_v1", 16)
         store.upsert("rag_docs_v1", points)
@@ -62,7 +74,7 @@ def test_cluster_settings_change_no_answer_in_local_mode(tmp_path: Path) -> None
         )
         store.finalize("rag_docs_v1_bm25")
         store.point_alias("rag_docs_live", "rag_docs_v1")
-    assert clustered.count("rag_docs_v1") == plain.count("rag_docs_v1") == 300
+    assert clustered.count("rag_docs_v1") == plain.count("rag_docs_v1") == 120
     for query in queries:
         got = clustered.search("rag_docs_live", query, 10)
         want = plain.search("rag_docs_live", query, 10)
@@ -73,6 +85,6 @@ def test_cluster_settings_change_no_answer_in_local_mode(tmp_path: Path) -> None
     assert {h.chunk_id for h in got_sparse} == {
         h.chunk_id for h in plain.search_sparse("rag_docs_v1_bm25", sparse, 50)
     }
-    assert len(got_sparse) == len([i for i in range(300) if i % 7 == 3])
+    assert len(got_sparse) == len([i for i in range(120) if i % 7 == 3])
     clustered.close()
     plain.close()

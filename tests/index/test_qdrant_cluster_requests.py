@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from qdrant_client import QdrantClient
 
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.config.qdrant import QdrantClusterSettings
@@ -47,10 +48,12 @@ def qdrant() -> Iterator[tuple[str, QdrantState]]:
 
 
 def store_on(url: str, **overrides: Any) -> ClientVectorStore:
-    """A client store on the recorder with CLUSTER settings (plus overrides)."""
-    return ClientVectorStore.connect(
-        url, None, 10, QdrantClusterSettings.model_validate({**CLUSTER, **overrides})
-    )
+    """A client store on the recorder with CLUSTER settings (plus overrides).
+
+    No version check: qdrant-client runs it in a background thread that may outlive the server.
+    """
+    client = QdrantClient(url=url, timeout=10, check_compatibility=False)
+    return ClientVectorStore(client, QdrantClusterSettings.model_validate({**CLUSTER, **overrides}))
 
 
 def dense_points(count: int) -> list[VectorPoint]:
@@ -211,7 +214,7 @@ def _version(ctx: PipelineContext, passed: bool = True) -> str:
 def test_publish_switches_aliases_atomically_and_drops_expired_collections(
     qdrant: tuple[str, QdrantState], tmp_path: Path
 ) -> None:
-    """Publishing moves each alias in one request (delete+create) and DELETEs versions past retention."""
+    """Each alias moves in one request (delete+create); versions past retention are DELETEd."""
     url, state = qdrant
     config = SourcesFile.model_validate(
         {
