@@ -27,6 +27,7 @@ class EmbeddingModelResource(dg.ConfigurableResource):
     model: str
     revision: str | None = None
     device: str = "auto"
+    devices: list[str] | None = None
     precision: str = "auto"
     batch_size: int = 64
     normalize: bool = True

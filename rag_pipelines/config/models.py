@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from rag_pipelines.config.access import AccessSettings, ServiceSettings
+from rag_pipelines.config.devices import Devices
 from rag_pipelines.config.qdrant import QdrantClusterSettings, check_cluster_backend
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -194,6 +195,9 @@ class EmbeddingSettings(StrictModel):
     model: str = DEFAULT_MODEL
     revision: str | None = None
     device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
+    devices: Devices = Field(
+        None, description="Embed on several devices at once (auto, or [cuda:0, cuda:1])."
+    )
     precision: Literal["auto", "fp32", "fp16"] = "auto"
     batch_size: int = Field(64, ge=1, le=4096)
     normalize: bool = True
