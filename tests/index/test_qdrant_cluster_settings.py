@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 from pydantic import ValidationError
 
+from assets.resources import VectorStoreResource
 from rag_pipelines.config.loader import parse_sources
 from rag_pipelines.config.models import QdrantSettings
 from rag_pipelines.errors import ConfigError
@@ -101,3 +103,20 @@ def test_sources_yaml_error_names_the_field(tmp_path: Path) -> None:
     problem = "\n".join(raised.value.problems)
     assert "index.qdrant" in problem
     assert "cannot exceed replication_factor (2)" in problem
+
+
+def test_cluster_settings_pass_through_the_dagster_resource(tmp_path: Path) -> None:
+    """Regression: unset cluster fields (null) made Dagster refuse the resource config."""
+    settings = QdrantSettings.model_validate(
+        {"backend": "local", "cluster": {"shard_number": 3, "quantization": {}}}
+    )
+    resource = VectorStoreResource.from_settings(settings, str(tmp_path))
+    seen: list[object] = []
+
+    @dg.asset
+    def probe(store: VectorStoreResource) -> None:
+        """Opens the store the way pipeline assets do."""
+        seen.append(getattr(store.get(), "cluster", None))
+
+    assert dg.materialize([probe], resources={"store": resource}).success
+    assert seen == [settings.cluster]
