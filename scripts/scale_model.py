@@ -303,6 +303,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "scale.json")
     parser.add_argument("--note", default="", help="conditions to record, e.g. other jobs running")
     parser.add_argument("--project-only", action="store_true", help="re-project from --out")
+    parser.add_argument(
+        "--add-partitions", default="", help="measure these partition counts into --out, e.g. 1000"
+    )
     # Published: sbert.net "Pretrained Models" table, all-MiniLM-L6-v2, 14,200 sentences/s (V100).
     parser.add_argument("--gpu-sentences-per-s", type=float, default=14_200)
     parser.add_argument(
@@ -322,8 +325,13 @@ def main() -> None:
     parser.add_argument("--gpu-hour-usd", type=float, default=1.0, help="assumed price")
     parser.add_argument("--cpu-worker-hour-usd", type=float, default=0.1, help="assumed price")
     args = parser.parse_args()
-    if args.project_only:
+    if args.project_only or args.add_partitions:
         result = json.loads(args.out.read_text(encoding="utf-8"))
+        for count in filter(None, args.add_partitions.split(",")):
+            with tempfile.TemporaryDirectory(prefix="rag-scale-") as tmp:
+                row = measure_orchestration(int(count), Path(tmp))
+            others = [o for o in result["orchestration"] if o["partitions"] != row["partitions"]]
+            result["orchestration"] = sorted([*others, row], key=lambda o: o["partitions"])
         result["projection"] = project(result, args)
         result["scifact_check"] = check_scifact(result, args)
         args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
