@@ -27,6 +27,7 @@ class EmbeddingModelResource(dg.ConfigurableResource):
     model: str
     revision: str | None = None
     device: str = "auto"
+    devices: list[str] | None = None
     precision: str = "auto"
     batch_size: int = 64
     normalize: bool = True
@@ -59,6 +60,7 @@ class VectorStoreResource(dg.ConfigurableResource):
     api_key_env: str | None = None
     collection_prefix: str = "rag"
     timeout_s: float = 30.0
+    cluster: dict[str, Any] | None = None
     data_dir: str
     _store: Any = PrivateAttr(default=None)
 

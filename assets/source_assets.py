@@ -87,7 +87,7 @@ def build_source_assets(
         partitions_def=partitions,
         deps=[chunks],
         kinds={"pytorch"},
-        op_tags=gpu_step_tags(),  # a GPU node for this step under k8s_job_executor
+        op_tags=gpu_step_tags(ctx.config.embedding),  # a GPU node under k8s_job_executor
     )
     def embeddings(
         context: dg.AssetExecutionContext, embedding_model: EmbeddingModelResource

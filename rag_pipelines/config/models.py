@@ -11,6 +11,8 @@ from pydantic import Field, SerializeAsAny, ValidationInfo, field_validator, mod
 from rag_pipelines.config.access import AccessSettings, ServiceSettings
 from rag_pipelines.config.base import StrictModel, resolve_path
 from rag_pipelines.config.connectors import ConnectorSettings, validate_connector
+from rag_pipelines.config.devices import Devices
+from rag_pipelines.config.qdrant import QdrantClusterSettings, check_cluster_backend
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 BUNDLED_MODELS = {"bundled:all-MiniLM-L6-v2"}
@@ -125,6 +127,9 @@ class EmbeddingSettings(StrictModel):
     model: str = DEFAULT_MODEL
     revision: str | None = None
     device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
+    devices: Devices = Field(
+        None, description="Embed on several devices at once (auto, or [cuda:0, cuda:1])."
+    )
     precision: Literal["auto", "fp32", "fp16"] = "auto"
     batch_size: int = Field(64, ge=1, le=4096)
     normalize: bool = True
@@ -165,6 +170,9 @@ class QdrantSettings(StrictModel):
     api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     collection_prefix: str = Field("rag", pattern=r"^[a-z][a-z0-9_-]*$")
     timeout_s: float = Field(30.0, gt=0)
+    cluster: QdrantClusterSettings | None = Field(
+        None, description="Shards, replicas, on-disk storage, quantization, HNSW, upload."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -179,6 +187,7 @@ class QdrantSettings(StrictModel):
             raise ValueError("backend 'server' needs url: (e.g. http://localhost:6333)")
         if self.backend != "server" and self.url:
             raise ValueError(f"url is only used with backend 'server', not {self.backend!r}")
+        check_cluster_backend(self.backend, self.cluster)
         return self
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from rag_pipelines.config.models import EmbeddingSettings
 from rag_pipelines.embedding.device import Accelerators, Runtime, TorchAccelerators, select_runtime
 from rag_pipelines.embedding.fingerprint import ModelFingerprint, weights_sha256
+from rag_pipelines.embedding.multi_device import DevicePool
 from rag_pipelines.embedding.resolve import ResolvedModel, resolve_model
 from rag_pipelines.errors import ModelLoadError
 
@@ -72,6 +73,9 @@ class SentenceTransformerModel:
             normalize=settings.normalize,
         )
         self.tokenizer = ModelTokenizer(self._model.tokenizer, int(self._model.max_seq_length))
+        self.pool = DevicePool.for_model(
+            self._model, settings.devices, settings.batch_size, settings.normalize
+        )
 
     @property
     def max_seq_length(self) -> int:
@@ -82,6 +86,8 @@ class SentenceTransformerModel:
         """Batched, optionally normalized float32 embeddings."""
         if not texts:
             return np.zeros((0, self.fingerprint.dimension), dtype=np.float32)
+        if self.pool is not None and self.pool.takes(len(texts)):
+            return self.pool.encode(texts)
         vectors = self._model.encode(
             texts,
             batch_size=self.settings.batch_size,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from qdrant_client import QdrantClient, models
 
+from rag_pipelines.config.qdrant import QdrantClusterSettings
 from rag_pipelines.hashing import point_uuid
 from rag_pipelines.index.vector_store import (
     ACCESS_KEY,
@@ -19,7 +22,11 @@ from rag_pipelines.index.vector_store import (
     VectorPoint,
 )
 
+log = logging.getLogger(__name__)
+
 _BATCH = 256
+_FLUSH_BATCHES = 16  # batches per parallel worker buffered before one upload_points call
+_POLL_S = 0.5
 
 
 class ClientVectorStore:
@@ -27,22 +34,34 @@ class ClientVectorStore:
 
     Publishing points a collection alias at the new version's collection; Qdrant applies the
     alias change atomically, so clients querying the alias never see a half-switched index.
+    With `cluster` settings, collections are created sharded/replicated/quantized as
+    configured, dense ones with HNSW deferred (m: 0) until `finalize`, and points are sent
+    with `upload_points` in parallel batches.
     """
 
     kind = "server"
 
-    def __init__(self, client: QdrantClient) -> None:
+    def __init__(self, client: QdrantClient, cluster: QdrantClusterSettings | None = None) -> None:
         self.client = client
+        self.cluster = cluster
+        self._dense: dict[str, bool] = {}  # collections created here: has a dense vector
+        self._pending: dict[str, list[models.PointStruct]] = {}
 
     @classmethod
-    def connect(cls, url: str, api_key: str | None, timeout_s: float) -> ClientVectorStore:
+    def connect(
+        cls,
+        url: str,
+        api_key: str | None,
+        timeout_s: float,
+        cluster: QdrantClusterSettings | None = None,
+    ) -> ClientVectorStore:
         """A store on a Qdrant server."""
-        return cls(QdrantClient(url=url, api_key=api_key, timeout=int(timeout_s)))
+        return cls(QdrantClient(url=url, api_key=api_key, timeout=int(timeout_s)), cluster)
 
     @classmethod
-    def local(cls, path: str) -> ClientVectorStore:
+    def local(cls, path: str, cluster: QdrantClusterSettings | None = None) -> ClientVectorStore:
         """A store in qdrant-client's local mode (pure Python, one process at a time)."""
-        store = cls(QdrantClient(path=path))
+        store = cls(QdrantClient(path=path), cluster)
         store.kind = "local"
         return store
 
@@ -50,43 +69,95 @@ class ClientVectorStore:
         """Create (or recreate) an empty collection: dense cosine and/or sparse dot product."""
         if self.client.collection_exists(name):
             self.client.delete_collection(name)
-        dense = (
-            {DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)}
-            if dimension
-            else {}
-        )
+        self._pending.pop(name, None)
         self.client.create_collection(
             name,
-            vectors_config=dense,
-            sparse_vectors_config={SPARSE: models.SparseVectorParams()} if sparse else None,
+            vectors_config=dense_params(dimension, self.cluster),
+            sparse_vectors_config=sparse_params(self.cluster) if sparse else None,
+            **collection_layout(self.cluster, dense=bool(dimension)),
         )
+        self._dense[name] = bool(dimension)
         if self.kind == "server":  # local mode has no payload indexes
             self.client.create_payload_index(name, ACCESS_KEY, models.PayloadSchemaType.KEYWORD)
 
     def upsert(self, name: str, points: Sequence[VectorPoint]) -> None:
-        """Insert or replace points in batches, waiting for each to apply."""
-        for i in range(0, len(points), _BATCH):
-            batch = [
-                models.PointStruct(
-                    id=point_uuid(p.id), vector=_client_vectors(p), payload=p.payload
-                )
-                for p in points[i : i + _BATCH]
-            ]
-            self.client.upsert(name, points=batch, wait=True)
+        """Insert or replace points: in batches (waiting for each), or via `upload_points`.
+
+        With parallel upload, points are buffered and sent `_FLUSH_BATCHES` batches per worker
+        at a time (one process pool per flush, not per call); reads and `finalize` flush first.
+        """
+        structs = [
+            models.PointStruct(id=point_uuid(p.id), vector=_client_vectors(p), payload=p.payload)
+            for p in points
+        ]
+        if self.cluster is None:
+            for i in range(0, len(structs), _BATCH):
+                self.client.upsert(name, points=structs[i : i + _BATCH], wait=True)
+            return
+        upload = self.cluster.upload
+        pending = self._pending.setdefault(name, [])
+        pending.extend(structs)
+        if (
+            upload.parallel == 1
+            or len(pending) >= upload.batch_size * upload.parallel * _FLUSH_BATCHES
+        ):
+            self._flush(name)
+
+    def _flush(self, name: str) -> None:
+        pending = self._pending.pop(name, [])
+        if not pending or self.cluster is None:
+            return
+        upload = self.cluster.upload
+        self.client.upload_points(
+            name,
+            points=pending,
+            batch_size=upload.batch_size,
+            parallel=upload.parallel,
+            max_retries=upload.max_retries,
+            wait=True,
+        )
 
     def finalize(self, name: str) -> None:
-        """Nothing to flush: the server indexes in the background and serves meanwhile."""
+        """Send buffered points; re-enable HNSW after a bulk load; wait until indexed (bounded)."""
+        self._flush(name)
+        if self.cluster is None:
+            return
+        hnsw = self.cluster.hnsw
+        if hnsw.bulk_load and self._dense.get(name, True):
+            self.client.update_collection(
+                name,
+                hnsw_config=models.HnswConfigDiff(m=hnsw.m),
+                optimizers_config=models.OptimizersConfigDiff(
+                    indexing_threshold=hnsw.indexing_threshold_kb
+                ),
+            )
+        self._wait_green(name, self.cluster.index_wait_s)
+
+    def _wait_green(self, name: str, limit_s: float) -> None:
+        deadline = time.monotonic() + limit_s
+        while True:
+            status = self.client.get_collection(name).status
+            if status == models.CollectionStatus.GREEN:
+                return
+            if status == models.CollectionStatus.RED or time.monotonic() >= deadline:
+                log.warning(
+                    "collection %s is %s after %.0f s; serving meanwhile", name, status, limit_s
+                )
+                return
+            time.sleep(_POLL_S)
 
     def search(
         self, name: str, vector: np.ndarray, limit: int, flt: PayloadFilter | None = None
     ) -> list[VectorHit]:
-        """Nearest chunks, best first."""
+        """Nearest chunks, best first (quantized candidates rescored when configured)."""
+        self._flush(name)
         response = self.client.query_points(
             name,
             query=np.asarray(vector, dtype=np.float32).tolist(),
             using=DENSE,
             limit=limit,
             query_filter=client_filter(flt),
+            search_params=search_params(self.cluster) if self.kind == "server" else None,
             with_payload=True,
         )
         return _hits(response.points)
@@ -97,6 +168,7 @@ class ClientVectorStore:
         """Chunks by sparse dot product, best first (no hits for an empty query)."""
         if not vector.indices:
             return []
+        self._flush(name)
         response = self.client.query_points(
             name,
             query=models.SparseVector(indices=vector.indices, values=vector.values),
@@ -109,6 +181,7 @@ class ClientVectorStore:
 
     def retrieve(self, name: str, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Payloads of existing chunks by id."""
+        self._flush(name)
         if not chunk_ids:
             return {}
         records = self.client.retrieve(name, [point_uuid(c) for c in chunk_ids], with_payload=True)
@@ -116,6 +189,7 @@ class ClientVectorStore:
 
     def count(self, name: str) -> int:
         """Exact number of points."""
+        self._flush(name)
         return int(self.client.count(name, exact=True).count)
 
     def release(self, name: str) -> None:
@@ -127,6 +201,7 @@ class ClientVectorStore:
 
     def drop_collection(self, name: str) -> None:
         """Delete a collection if it exists."""
+        self._pending.pop(name, None)
         if self.client.collection_exists(name):
             self.client.delete_collection(name)
 
@@ -153,7 +228,9 @@ class ClientVectorStore:
         return None
 
     def close(self) -> None:
-        """Close the client."""
+        """Send what is buffered, then close the client."""
+        for name in list(self._pending):
+            self._flush(name)
         self.client.close()
 
 
@@ -199,3 +276,68 @@ def client_filter(flt: PayloadFilter | None) -> models.Filter | None:
             models.FieldCondition(key=ACCESS_KEY, match=models.MatchAny(any=list(flt.groups)))
         )
     return models.Filter(must=must)
+
+
+def dense_params(
+    dimension: int | None, cluster: QdrantClusterSettings | None
+) -> dict[str, models.VectorParams]:
+    """The dense vector's parameters (none for a sparse-only collection)."""
+    if not dimension:
+        return {}
+    on_disk = cluster.on_disk_vectors if cluster is not None else None
+    return {
+        DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE, on_disk=on_disk)
+    }
+
+
+def sparse_params(cluster: QdrantClusterSettings | None) -> dict[str, models.SparseVectorParams]:
+    """The BM25 sparse vector's parameters, its inverted index on disk if configured."""
+    index = (
+        models.SparseIndexParams(on_disk=True)
+        if cluster is not None and cluster.on_disk_sparse_index
+        else None
+    )
+    return {SPARSE: models.SparseVectorParams(index=index)}
+
+
+def collection_layout(cluster: QdrantClusterSettings | None, dense: bool) -> dict[str, Any]:
+    """create_collection arguments for shards, replicas, storage, HNSW and quantization."""
+    if cluster is None:
+        return {}
+    layout: dict[str, Any] = {
+        "shard_number": cluster.shard_number,
+        "replication_factor": cluster.replication_factor,
+        "write_consistency_factor": cluster.write_consistency_factor,
+        "on_disk_payload": cluster.on_disk_payload or None,
+    }
+    if dense:
+        hnsw = cluster.hnsw
+        layout["hnsw_config"] = models.HnswConfigDiff(
+            m=0 if hnsw.bulk_load else hnsw.m,
+            ef_construct=hnsw.ef_construct,
+            on_disk=hnsw.on_disk or None,
+        )
+        layout["optimizers_config"] = models.OptimizersConfigDiff(
+            indexing_threshold=hnsw.indexing_threshold_kb
+        )
+        if cluster.quantization is not None:
+            layout["quantization_config"] = models.ScalarQuantization(
+                scalar=models.ScalarQuantizationConfig(
+                    type=models.ScalarType.INT8,
+                    quantile=cluster.quantization.quantile,
+                    always_ram=cluster.quantization.always_ram,
+                )
+            )
+    return {key: value for key, value in layout.items() if value is not None}
+
+
+def search_params(cluster: QdrantClusterSettings | None) -> models.SearchParams | None:
+    """Query-time quantization handling: rescore with the original vectors, oversampled."""
+    if cluster is None or cluster.quantization is None:
+        return None
+    return models.SearchParams(
+        quantization=models.QuantizationSearchParams(
+            rescore=cluster.quantization.rescore,
+            oversampling=cluster.quantization.oversampling,
+        )
+    )

@@ -24,10 +24,12 @@ def open_vector_store(settings: QdrantSettings, workspace: Workspace) -> VectorS
                     [f"index.qdrant.api_key_env: ${settings.api_key_env} is not set"],
                 )
         assert settings.url is not None  # validated by QdrantSettings
-        return ClientVectorStore.connect(settings.url, api_key, settings.timeout_s)
+        return ClientVectorStore.connect(
+            settings.url, api_key, settings.timeout_s, settings.cluster
+        )
     if settings.backend == "local":
         workspace.qdrant_local_dir.mkdir(parents=True, exist_ok=True)
-        return ClientVectorStore.local(str(workspace.qdrant_local_dir))
+        return ClientVectorStore.local(str(workspace.qdrant_local_dir), settings.cluster)
     return EdgeVectorStore(workspace.edge_dir)
 
 
