@@ -1,10 +1,10 @@
 """/docs and /redoc served from assets shipped in the package: no request leaves the machine.
 
 FastAPI's defaults load Swagger UI and ReDoc from a CDN (and ReDoc's fonts from Google), so
-offline they are blank pages. The minified bundles under static/docs/ come unmodified from the
-npm packages swagger-ui-dist 5.35.0 and redoc 2.5.4 (licenses next to them). ReDoc's sidebar
-always renders a logo from cdn.redoc.ly; the pages' Content-Security-Policy keeps the browser
-from requesting anything but this service.
+offline they are blank pages. The minified bundles under static/docs/ come from the npm
+packages swagger-ui-dist 5.35.0 and redoc 2.5.4 (licenses and the one change, ReDoc's CDN logo,
+in static/docs/README.md). The pages' Content-Security-Policy keeps the browser from requesting
+anything but this service should a bundle ever reach out.
 """
 
 from __future__ import annotations
