@@ -277,8 +277,8 @@ def evaluate_cmd(
 
     try:
         if as_json:
-            chosen = [*compare] if compare else [version or ctx.registry.live_manifest().version]
-            _emit_json({"part": part, "versions": {v: scores(v) for v in chosen}})
+            wanted = [*compare] if compare else [version or ctx.registry.live_manifest().version]
+            _emit_json({"part": part, "versions": {v: scores(v) for v in wanted}})
         elif compare:
             base, other = compare
             console.print(f"[bold]{other}[/bold] against [bold]{base}[/bold] ({part} queries)")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 _LINE = re.compile(
-    r"progress (?P<stage>[\w-]+): (?P<done>\d+)/(?P<total>\d+)"
+    r"progress (?P<stage>[\w-]+): (?P<done>\d+)/(?P<total>\d+)(?: \(\d+%\))?"
     r"(?: · (?P<rate>[\d.]+)/s)?(?: · ETA (?P<eta>\d+) s)?"
 )
 
