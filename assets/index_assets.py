@@ -200,7 +200,10 @@ def build_index_assets(
         if "queries" in metadata:
             metadata["queries"] = dg.MetadataValue.json(metadata["queries"])
         return dg.AssetCheckResult(
-            passed=outcome.passed, description=outcome.detail, metadata=metadata
+            passed=outcome.shown_passed,
+            severity=dg.AssetCheckSeverity(outcome.severity),
+            description=outcome.detail,
+            metadata=metadata,
         )
 
     @dg.asset(group_name="reranking", kinds={"pytorch"})

@@ -11,6 +11,11 @@ from rag_pipelines.retrieval.open import open_version
 
 DATA_QUALITY = "data_quality"
 RETRIEVAL_QUALITY = "retrieval_quality"
+NOT_MEASURED = (
+    "not measured: no golden set (evaluation.sets is empty and no feedback yet), so this "
+    "version was published without a quality gate; `rag-pipelines golden` builds one "
+    "(README: Golden sets)"
+)
 
 
 def check_data_quality(
@@ -31,7 +36,8 @@ def check_retrieval_quality(ctx: PipelineContext, version: str, store: VectorSto
     feedback = ctx.workspace.feedback_set_dir if settings.use_feedback else None
     sets = golden_sets(settings.sets, part, feedback)
     if not sets:
-        outcome = CheckOutcome(RETRIEVAL_QUALITY, True, "no golden set configured")
+        # Publishing goes ahead (there is nothing to gate on), but the UI must not say "passed".
+        outcome = CheckOutcome(RETRIEVAL_QUALITY, True, NOT_MEASURED, {"measured": False}, False)
         return record(ctx, version, outcome)
     modes = list(dict.fromkeys([*settings.modes, settings.gate.mode]))
     registry = ctx.registry
