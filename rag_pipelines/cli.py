@@ -292,6 +292,41 @@ def evaluate_cmd(
 
 
 @app.command()
+def golden(
+    out: Annotated[Path, typer.Argument(help="Folder for queries.jsonl and qrels.tsv.")],
+    csv_path: Annotated[
+        Path | None,
+        typer.Option("--csv", help="CSV: question,document_ids (ids separated by ';')."),
+    ] = None,
+    feedback: Annotated[
+        bool, typer.Option(help="Include hits judged useful via POST /v1/feedback.")
+    ] = True,
+    name: Annotated[str, typer.Option(help="The set's name in sources.yaml.")] = "golden",
+) -> None:
+    """Turn judged questions (a CSV and/or feedback) into a BEIR golden set for the gate."""
+    from rag_pipelines.evaluation.golden_build import GoldenInputError
+    from rag_pipelines.pipeline.golden import build_golden_set
+
+    try:
+        written, version = build_golden_set(PipelineContext(_load()), out, csv_path, feedback)
+    except GoldenInputError as exc:
+        err.print(f"[red]cannot build the golden set[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(
+        f"[green]wrote[/green] {written.queries} question(s), {written.relevant} relevant "
+        f"document(s) (checked against {version}) to {out}\nadd to sources.yaml:",
+        highlight=False,
+    )
+    source = f"\n      source: {written.source}" if written.source else ""
+    console.print(
+        f"evaluation:\n  sets:\n    - name: {name}\n      queries: {written.queries_path}\n"
+        f"      qrels: {written.qrels_path}{source}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command()
 def lineage(
     chunk_id: Annotated[str, typer.Argument(help="A chunk id (from a search hit).")],
     version: Annotated[str | None, typer.Option(help="Index version (default: published).")] = None,
