@@ -43,6 +43,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
+        envvar=SOURCES_ENV,
         help=f"sources.yaml to use (default: ${SOURCES_ENV} or ./{DEFAULT_SOURCES})",
     ),
 ]

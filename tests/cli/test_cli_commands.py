@@ -91,3 +91,12 @@ def test_failed_materialize_prints_the_root_cause_and_log_path(tmp_path: Path) -
     log = Path(lines[0].rsplit("(full log: ", 1)[1].rstrip(")"))
     assert log.is_file() and "ConnectError" in log.read_text()
     assert "Traceback" not in result.stderr and "ConnectError" not in result.stderr
+
+
+def test_rag_sources_names_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: the CLI's help promised $RAG_SOURCES but read ./sources.yaml regardless."""
+    config = write_config(tmp_path / "elsewhere")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["validate"], env={"RAG_SOURCES": str(config)})
+    assert result.exit_code == 0, result.output
+    assert f"ok {config}" in result.output

@@ -97,8 +97,10 @@ def test_asset_graph_checks_and_materialize_all(tmp_path: Path) -> None:
         dialog.get_by_role("button", name="Launch backfill").click()
         backfill, runs = wait_backfill(dev.home, timeout_s=420)
         page.goto(f"{dev.url}/runs/b/{backfill.backfill_id}")
-        page.wait_for_load_state("networkidle")
+        page.get_by_text("Status").first.wait_for()
+        shown = page.get_by_text("Succeeded", exact=True).count()
         page.screenshot(path=shots / "dagster-backfill.png", full_page=True)
     assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS, dev.log
     assert runs and {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
+    assert shown >= 1, "the backfill page does not say Succeeded"
     assert requests.foreign() == []
