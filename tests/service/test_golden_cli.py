@@ -90,7 +90,7 @@ def test_feedback_becomes_golden_questions(
         hit = client.search(question, top_k=1).hits[0]
         client.feedback(question, hit.chunk_id, useful=True)
     out = tmp_path / "fb"
-    code, stdout, stderr = run(sources_path(example_config), "golden", str(out))
+    code, _, stderr = run(sources_path(example_config), "golden", str(out))
     assert code == 0, stderr
     golden = load_beir(out / "queries.jsonl", out / "qrels.tsv")
     by_text = {text: golden.qrels[q] for q, text in golden.queries.items()}
