@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.callbacks import (
-    AsyncCallbackManagerForRetrieverRun,
-    CallbackManagerForRetrieverRun,
-)
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
+try:
+    from langchain_core.callbacks import (
+        AsyncCallbackManagerForRetrieverRun,
+        CallbackManagerForRetrieverRun,
+    )
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+except ImportError as exc:  # the optional extra is not installed
+    raise ImportError(
+        "the LangChain retriever needs langchain-core: pip install 'rag-pipelines[langchain]'"
+    ) from exc
 from pydantic import Field
 
 from rag_pipelines.client import AsyncRagClient, RagClient
