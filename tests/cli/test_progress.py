@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+
+from rag_pipelines.config import load_sources_file
+from rag_pipelines.ingest.ingestion import ingest_source
 from rag_pipelines.progress import ProgressMeter, ProgressUpdate, measure
 
 
@@ -45,3 +51,26 @@ def test_nothing_done_yet_has_no_rate() -> None:
     update = measure("parsing", 0, 10, 0.0)
     assert (update.rate, update.eta_s) == (None, None)
     assert update.line() == "progress parsing: 0/10 (0%)"
+
+
+def test_meter_reports_parsing_progress_of_a_real_ingest(tmp_path: Path) -> None:
+    """ingest_source's (done, total) callback, metered: per-file counts, rate and ETA."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(3):
+        (docs / f"note-{i}.md").write_text(f"# Note {i}\n\nThe answer is {i}.\n", encoding="utf-8")
+    (tmp_path / "sources.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "pipeline": {"name": "p", "data_dir": str(tmp_path / "data")},
+                "sources": [{"name": "notes", "connector": {"type": "filesystem", "root": "docs"}}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    source = load_sources_file(tmp_path / "sources.yaml").sources[0]
+    seen: list[ProgressUpdate] = []
+    report = ingest_source(source, {}, progress=ProgressMeter("parsing", seen.append, every_s=0))
+    assert len(report.documents) == 3
+    assert [(u.done, u.total) for u in seen] == [(1, 3), (2, 3), (3, 3)]
+    assert seen[-1].rate is not None and seen[-1].rate > 0 and seen[-1].eta_s == 0.0
