@@ -25,7 +25,8 @@ def check_result(
 ) -> dg.AssetCheckResult:
     """A check stage's verdict as Dagster's check result."""
     return dg.AssetCheckResult(
-        passed=outcome.passed,
+        passed=outcome.shown_passed,
+        severity=dg.AssetCheckSeverity(outcome.severity),
         description=outcome.detail,
         metadata=outcome.metadata if metadata is None else metadata,
     )

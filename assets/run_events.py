@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import dagster as dg
@@ -25,12 +26,20 @@ def emit(kind: str, label: str, **fields: Any) -> None:
 
 
 def root_cause(error: SerializableErrorInfo) -> str:
-    """The innermost error of a chain, as `Type: first line of its message`."""
-    while error.cause is not None:
-        error = error.cause
+    """The error to read first, as `Type: first line of its message`: the outermost typed
+    rag_pipelines error of the chain (it says what to do; a network error under a
+    ModelLoadError does not), else the innermost error."""
+    chain = [error]
+    while chain[-1].cause is not None:
+        chain.append(chain[-1].cause)
+    ours = [e for e in chain if e.message.lstrip().startswith("rag_pipelines.")]
+    error = ours[0] if ours else chain[-1]
     lines = error.message.strip().splitlines() or [""]
-    message = lines[0].removeprefix(f"{error.cls_name}: ") if error.cls_name else lines[0]
-    return f"{error.cls_name}: {message}" if error.cls_name else message
+    if not error.cls_name:
+        return lines[0]
+    # Python prints `module.Class: message` for classes outside builtins.
+    message = re.sub(rf"^(?:[\w.]+\.)?{re.escape(error.cls_name)}: ", "", lines[0])
+    return f"{error.cls_name}: {message}"
 
 
 def _error_of(event: dg.DagsterEvent) -> SerializableErrorInfo | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import UTC, datetime
@@ -11,28 +12,38 @@ from typing import Annotated, Any, cast
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from rag_pipelines import __version__
+from rag_pipelines.cli_output import print_hits, print_quarantine, print_status, status_data
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.loader import DEFAULT_SOURCES, SOURCES_ENV
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.context import PipelineContext
-from rag_pipelines.errors import ConfigError, RagPipelinesError
-from rag_pipelines.index.versions import utc_now
-from rag_pipelines.pipeline.checks.freshness import source_freshness
+from rag_pipelines.errors import ConfigError, RagPipelinesError, UnknownSourceError
 from rag_pipelines.retrieval.models import Mode
 
 app = typer.Typer(
     help="Declarative RAG data pipelines on Dagster.", no_args_is_help=True, add_completion=False
 )
-console = Console()
-err = Console(stderr=True)
+
+
+def _console(stderr: bool = False) -> Console:
+    """A console that, when piped, keeps whole lines (paths, ids) instead of wrapping at 80."""
+    stream = sys.stderr if stderr else sys.stdout
+    piped = not stream.isatty() and "COLUMNS" not in os.environ
+    return Console(stderr=stderr, width=10_000 if piped else None, soft_wrap=piped)
+
+
+console = _console()
+err = _console(stderr=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 ConfigOption = Annotated[
     Path,
     typer.Option(
         "--config",
         "-c",
+        envvar=SOURCES_ENV,
         help=f"sources.yaml to use (default: ${SOURCES_ENV} or ./{DEFAULT_SOURCES})",
     ),
 ]
@@ -44,10 +55,29 @@ class State:
     config_path: Path = Path(DEFAULT_SOURCES)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"rag-pipelines {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def main_options(config: ConfigOption = Path(DEFAULT_SOURCES)) -> None:
+def main_options(
+    config: ConfigOption = Path(DEFAULT_SOURCES),
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
     """Global options."""
     State.config_path = config
+
+
+def _emit_json(data: object) -> None:
+    """JSON on stdout, unstyled, for scripts."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _load() -> SourcesFile:
@@ -61,9 +91,24 @@ def _load() -> SourcesFile:
 
 
 @app.command()
-def validate() -> None:
-    """Check sources.yaml; list every problem with its source and field (exit code 2)."""
+def validate(
+    allow_download: Annotated[
+        bool,
+        typer.Option(help="Accept models that are not on this machine (materialize downloads)."),
+    ] = False,
+) -> None:
+    """Check sources.yaml and that its models load offline; list every problem (exit code 2)."""
+    from rag_pipelines.embedding.preflight import model_problems
+
     config = _load()
+    problems = model_problems(config)
+    if problems and not allow_download:
+        err.print(f"[red]invalid configuration[/red] {State.config_path}")
+        for problem in problems:
+            err.print(f"  - {problem}", markup=False, highlight=False)
+        raise typer.Exit(2)
+    for problem in problems:
+        err.print(f"[yellow]warning[/yellow] {problem}", highlight=False)
     console.print(
         f"[green]ok[/green] {State.config_path}: pipeline {config.pipeline.name!r}, "
         f"{len(config.sources)} source(s): {', '.join(s.name for s in config.sources)}"
@@ -116,16 +161,18 @@ def materialize(
 
         outcome = runner.execute(runner.plan_runs(source or names, opt_in), env, log, on_event)
     if not outcome.ok:
-        err.print(f"[red]run failed[/red]: {outcome.root_cause}", highlight=False, soft_wrap=True)
         ids = ", ".join(f"{k} {v}" for k, v in outcome.run_ids.items())
+        runs = f"; Dagster runs: {ids}" if ids else ""
         err.print(
-            f"full log: {outcome.log_path}" + (f" (Dagster runs: {ids})" if ids else ""),
+            f"run failed: {outcome.root_cause or 'see the log'} "
+            f"(full log: {outcome.log_path}{runs})",
+            markup=False,
             highlight=False,
             soft_wrap=True,
         )
         raise typer.Exit(1)
-    _print_status(ctx)
-    _print_quarantine(ctx, detailed=False)
+    print_status(console, ctx)
+    print_quarantine(console, ctx, detailed=False)
 
 
 @app.command()
@@ -137,10 +184,14 @@ def search(
     source: Annotated[
         list[str] | None, typer.Option("--source", "-s", help="Only these sources.")
     ] = None,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many hits (paging).")] = 0,
+    min_score: Annotated[float | None, typer.Option(help="Drop hits scoring below.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Search the published index and print ranked chunks with their provenance."""
     from rag_pipelines.index.vector_store import PayloadFilter
     from rag_pipelines.retrieval.live import LiveIndex
+    from rag_pipelines.retrieval.paging import depth_for, page_of, require_known_sources
 
     config = _load()
     chosen = mode or config.retrieval.default_mode
@@ -150,27 +201,20 @@ def search(
     live = LiveIndex(PipelineContext(config))
     try:
         with live.acquire() as index:
+            require_known_sources(source or (), index.manifest.sources)
             flt = PayloadFilter(sources=tuple(source or ()))
-            response = index.search(query, top_k, cast(Mode, chosen), rerank, flt)
+            depth = depth_for(offset, top_k)
+            response = index.search(query, depth, cast(Mode, chosen), rerank, flt)
+    except UnknownSourceError as exc:
+        err.print(f"[red]error[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
     finally:
         live.stop()
-    how = response.mode + (" + rerank" if response.reranked else "")
-    console.print(
-        f"[bold]{query}[/bold]  [dim]{how} · index {response.index_version} · "
-        f"{response.model_fingerprint} · {response.took_ms} ms[/dim]"
-    )
-    for hit in response.hits:
-        p = hit.provenance
-        pages = f" · p.{','.join(map(str, p.pages))}" if p.pages else ""
-        path = p.section[1:] if p.section[:1] == [p.title] else p.section
-        section = f" › {' › '.join(path)}" if path else ""
-        legs = " ".join(f"{leg}#{rank}" for leg, rank in hit.ranks.items())
-        console.print(
-            f"\n[bold]{hit.rank}.[/bold] [cyan]{hit.score:.3f}[/cyan]  {p.source} · "
-            f"[bold]{p.title}[/bold]{section}  [dim]({p.document_id}{pages}; {legs})[/dim]",
-            highlight=False,
-        )
-        console.print(f"   {_snippet(hit.text)}", markup=False, highlight=False)
+    response = page_of(response, offset, top_k, min_score)
+    if as_json:
+        _emit_json(response.model_dump(mode="json"))
+    else:
+        print_hits(console, response)
 
 
 @app.command()
@@ -207,6 +251,7 @@ def evaluate_cmd(
     ] = None,
     part: Annotated[str, typer.Option(help="all, tune or holdout queries.")] = "all",
     rerank: Annotated[bool, typer.Option(help="Also score hybrid + rerank.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Per-mode nDCG@10, Recall@10/@100, MRR@10 on the golden sets of sources.yaml."""
     from rag_pipelines.evaluation.quality import evaluate_version, golden_sets, render_table
@@ -236,7 +281,10 @@ def evaluate_cmd(
         return result
 
     try:
-        if compare:
+        if as_json:
+            wanted = [*compare] if compare else [version or ctx.registry.live_manifest().version]
+            _emit_json({"part": part, "versions": {v: scores(v) for v in wanted}})
+        elif compare:
             base, other = compare
             console.print(f"[bold]{other}[/bold] against [bold]{base}[/bold] ({part} queries)")
             console.print(render_table(scores(other), scores(base)), markup=False)
@@ -246,6 +294,41 @@ def evaluate_cmd(
             console.print(render_table(scores(chosen), None), markup=False)
     finally:
         store.close()
+
+
+@app.command()
+def golden(
+    out: Annotated[Path, typer.Argument(help="Folder for queries.jsonl and qrels.tsv.")],
+    csv_path: Annotated[
+        Path | None,
+        typer.Option("--csv", help="CSV: question,document_ids (ids separated by ';')."),
+    ] = None,
+    feedback: Annotated[
+        bool, typer.Option(help="Include hits judged useful via POST /v1/feedback.")
+    ] = True,
+    name: Annotated[str, typer.Option(help="The set's name in sources.yaml.")] = "golden",
+) -> None:
+    """Turn judged questions (a CSV and/or feedback) into a BEIR golden set for the gate."""
+    from rag_pipelines.feedback.golden_build import GoldenInputError
+    from rag_pipelines.pipeline.golden import build_golden_set
+
+    try:
+        written, version = build_golden_set(PipelineContext(_load()), out, csv_path, feedback)
+    except GoldenInputError as exc:
+        err.print(f"[red]cannot build the golden set[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(
+        f"[green]wrote[/green] {written.queries} question(s), {written.relevant} relevant "
+        f"document(s) (checked against {version}) to {out}\nadd to sources.yaml:",
+        highlight=False,
+    )
+    source = f"\n      source: {written.source}" if written.source else ""
+    console.print(
+        f"evaluation:\n  sets:\n    - name: {name}\n      queries: {written.queries_path}\n"
+        f"      qrels: {written.qrels_path}{source}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command()
@@ -287,99 +370,15 @@ def status(
     quarantine: Annotated[
         bool, typer.Option("--quarantine", "-q", help="List every quarantined document.")
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show the published version, its counts and age, the versions kept, the quarantine."""
     ctx = PipelineContext(_load())
-    _print_status(ctx)
-    _print_quarantine(ctx, detailed=quarantine)
-
-
-def _print_quarantine(ctx: PipelineContext, detailed: bool) -> None:
-    from rag_pipelines.pipeline.checks.quarantine import load_quarantine
-
-    entries = load_quarantine(ctx)
-    if not entries:
-        console.print("quarantine: empty")
+    if as_json:
+        _emit_json(status_data(ctx))
         return
-    if not detailed:
-        console.print(
-            f"quarantine: {len(entries)} document(s) fail to ingest — "
-            "`rag-pipelines status --quarantine` lists them"
-        )
-        return
-    table = Table("source", "document", "error", "reason", "first seen", "last tried", "serving")
-    for e in entries:
-        table.add_row(
-            e.source,
-            e.path,
-            e.error_type,
-            e.reason,
-            e.first_seen_at[:19],
-            e.last_tried_at[:19],
-            "last good" if e.serving_previous else "nothing",
-        )
-    console.print(f"quarantine: {len(entries)} document(s)")
-    console.print(table)
-
-
-def _print_status(ctx: PipelineContext) -> None:
-    registry = ctx.registry
-    pointer = registry.live()
-    if pointer is None:
-        console.print("no index published yet — run `rag-pipelines materialize`")
-        return
-    manifest = registry.manifest(pointer.version)
-    age = datetime.now(tz=UTC) - datetime.fromisoformat(manifest.created_at)
-    console.print(
-        f"[bold]published[/bold] {manifest.version} (built {manifest.created_at}, "
-        f"{_age(age.total_seconds())} ago; live since {pointer.published_at})\n"
-        f"model {manifest.model.key} · store {manifest.store_kind} · "
-        f"collection {manifest.collection}\n"
-        f"{manifest.documents} documents · {manifest.chunks} chunks · {manifest.vectors} vectors"
-    )
-    table = Table("source", "documents", "chunks", "failed", "content hash")
-    for name, summary in manifest.sources.items():
-        table.add_row(
-            name,
-            str(summary.documents),
-            str(summary.chunks),
-            str(summary.failures),
-            summary.content_hash[:12],
-        )
-    console.print(table)
-    if pointer.staleness:
-        s = pointer.staleness
-        console.print(
-            f"last publish: {int(s.get('documents_changed', 0))} changed, "
-            f"{int(s.get('documents_deleted', 0))} deleted document(s); staleness (change → "
-            f"servable) max {s.get('max_staleness_s', 0)} s, "
-            f"median {s.get('median_staleness_s', 0)} s"
-        )
-    now = utc_now()
-    for source in ctx.config.sources:
-        fresh = source_freshness(ctx, source.name, now)
-        mark = "[green]fresh[/green]" if fresh.fresh else "[red]stale[/red]"
-        console.print(
-            f"source {source.name}: {mark} — last ingest {fresh.last_ingest_at or 'never'} "
-            f"({fresh.lag_hours} h ago; max {fresh.max_lag_hours} h)"
-        )
-    versions = registry.versions()
-    console.print(f"versions kept: {', '.join(versions)}")
-
-
-def _age(seconds: float) -> str:
-    if seconds < 120:
-        return f"{int(seconds)}s"
-    if seconds < 7200:
-        return f"{int(seconds // 60)}m"
-    if seconds < 172800:
-        return f"{int(seconds // 3600)}h"
-    return f"{int(seconds // 86400)}d"
-
-
-def _snippet(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    print_status(console, ctx)
+    print_quarantine(console, ctx, detailed=quarantine)
 
 
 def main() -> None:

@@ -25,3 +25,15 @@ class IndexNotFoundError(RagPipelinesError):
 
 class PublishRefusedError(RagPipelinesError):
     """A build was not published because it is incomplete or failed its checks."""
+
+
+class UnknownSourceError(RagPipelinesError):
+    """A filter names a source the published index does not have."""
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:
+        self.unknown = unknown
+        self.known = known
+        super().__init__(
+            f"unknown source(s) {', '.join(unknown)}: the published index has "
+            f"{', '.join(known) or 'no sources'}"
+        )

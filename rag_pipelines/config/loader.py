@@ -47,24 +47,49 @@ def parse_sources(text: str, path: Path, env: Mapping[str, str]) -> SourcesFile:
         root = yaml.compose(text)
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(str(path), [f"not valid YAML: {exc}"]) from exc
+        raise ConfigError(str(path), [_yaml_problem(exc)]) from exc
     except RecursionError:
         raise ConfigError(str(path), ["not a sources file: nested too deeply to read"]) from None
     if not isinstance(raw, dict):
         raise ConfigError(str(path), ["the file must be a mapping with a `sources:` list"])
 
+    # Unset variables are reported with every other problem: each stays as its literal
+    # `${NAME}` for validation, and errors at its own location are left to the variable's line.
     missing = find_missing(raw, env)
-    if missing:
-        problems = [_describe(_split(m.where), raw, root, m.reason) for m in missing]
-        raise ConfigError(str(path), problems)
-    data = interpolate(raw, env)
+    problems = [_describe(_split(m.where), raw, root, m.reason) for m in missing]
+    unset = [_split(m.where) for m in missing]
+    data = interpolate(raw, {**env, **{m.name: f"${{{m.name}}}" for m in missing}})
     data.setdefault("pipeline", {})
     context = {"base_dir": path.resolve().parent}
     try:
-        return SourcesFile.model_validate(data, context=context)
+        config = SourcesFile.model_validate(data, context=context)
     except ValidationError as exc:
-        problems = [_describe(err["loc"], raw, root, _message(err, raw)) for err in exc.errors()]
+        problems += [
+            _describe(err["loc"], raw, root, _message(err, raw))
+            for err in exc.errors()
+            if not any(_within(where, tuple(err["loc"])) for where in unset)
+        ]
         raise ConfigError(str(path), problems) from exc
+    if problems:
+        raise ConfigError(str(path), problems)
+    return config
+
+
+def _within(where: tuple[str | int, ...], loc: tuple[Any, ...]) -> bool:
+    """Whether `loc` (with pydantic's discriminator tags) points at or below `where`."""
+    rest = iter(loc)
+    return all(any(part == step for step in rest) for part in where)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """'not valid YAML (line 3, column 4): <problem> (<context>)', without PyYAML's stream name."""
+    if not isinstance(exc, yaml.MarkedYAMLError) or exc.problem_mark is None:
+        return f"not valid YAML: {exc}"
+    mark = exc.problem_mark
+    context = f" ({exc.context})" if exc.context else ""
+    return (
+        f"not valid YAML (line {mark.line + 1}, column {mark.column + 1}): {exc.problem}{context}"
+    )
 
 
 def _split(where: str) -> tuple[str | int, ...]:

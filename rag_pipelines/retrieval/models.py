@@ -92,3 +92,5 @@ class SearchResponse(BaseModel):
     model_fingerprint: str
     took_ms: float = 0.0
     hits: list[Hit]
+    offset: int = Field(0, description="Rank of the first hit minus one.")
+    next_offset: int | None = Field(None, description="Offset of the next page; None: last page.")

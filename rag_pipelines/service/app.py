@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag_pipelines import __version__
 from rag_pipelines.config import default_sources_path, load_sources_file
 from rag_pipelines.context import PipelineContext
-from rag_pipelines.errors import IndexNotFoundError, RagPipelinesError
+from rag_pipelines.errors import IndexNotFoundError, RagPipelinesError, UnknownSourceError
 from rag_pipelines.feedback.store import FeedbackRecord, FeedbackStore
 from rag_pipelines.index.layout import CHUNKS, DOCUMENTS
 from rag_pipelines.index.versions import utc_now
@@ -25,6 +25,8 @@ from rag_pipelines.lineage import ChunkNotFound, Lineage, chunk_lineage
 from rag_pipelines.retrieval.live import LiveIndex
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import SearchResponse
+from rag_pipelines.retrieval.paging import depth_for, page_of, require_known_sources
+from rag_pipelines.service.docs import add_offline_docs
 from rag_pipelines.service.errors import error_response, invalid_field
 from rag_pipelines.service.guard import Guard, current_principal
 from rag_pipelines.service.keys import KeyStore, Principal
@@ -86,7 +88,10 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         description="Hybrid retrieval (dense, BM25, graph; RRF; cross-encoder) over the "
         "published, quality-gated index version, with provenance on every hit.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    add_offline_docs(app, app.title)
     app.state.live = live
     app.state.metrics = metrics
     # Added first: inside the request counter.
@@ -133,20 +138,37 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
             500, "internal_error", message, headers=headers, request_id=request_id
         )
 
-    @app.post("/v1/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
-    def search(body: SearchRequest, caller: Caller) -> SearchResponse:
-        """Ranked chunks the caller may read, with per-leg ranks and provenance, one version."""
+    @app.post(
+        "/v1/search",
+        response_model=SearchResponse,
+        responses={400: {"model": ErrorResponse, "description": "Unknown source"}, **ERRORS},
+        tags=["search"],
+    )
+    def search(body: SearchRequest, caller: Caller) -> SearchResponse | JSONResponse:
+        """Ranked chunks the caller may read, with per-leg ranks and provenance, one version.
+
+        Page with `offset` (the response's `next_offset`); `min_score` drops weak hits.
+        """
         mode = body.mode or ctx.config.retrieval.default_mode
         started = time.perf_counter()
         with live.acquire() as index:
+            if body.filters.sources:
+                # Only sources the caller can read count as known: others are not confirmed.
+                visible = manifest_for(index.manifest, index.lookup, caller.readers)["sources"]
+                try:
+                    require_known_sources(body.filters.sources, visible)
+                except UnknownSourceError as exc:
+                    detail = {"field": "filters.sources", "message": str(exc)}
+                    return error_response(400, "unknown_source", str(exc), [detail])
             response = index.search(
                 body.query,
-                body.top_k,
+                depth_for(body.offset, body.top_k),
                 mode,
                 body.rerank,
                 body.filters.to_payload_filter(),
                 readers=caller.readers,
             )
+        response = page_of(response, body.offset, body.top_k, body.min_score)
         metrics.search_latency.labels(mode=mode, reranked=str(response.reranked).lower()).observe(
             time.perf_counter() - started
         )

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 OPEN_PATHS = frozenset(
     {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 )
+OPEN_PREFIXES = ("/docs/assets/",)  # Swagger UI / ReDoc bundles shipped in the package
 ANONYMOUS = Principal("anonymous", frozenset())
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CHALLENGE = 'Bearer realm="rag-pipelines"'
@@ -64,7 +65,7 @@ class Guard:
         return response
 
     async def _dispatch(self, request: Request, call_next: CallNext) -> Response:
-        if request.url.path in OPEN_PATHS:
+        if request.url.path in OPEN_PATHS or request.url.path.startswith(OPEN_PREFIXES):
             return await call_next(request)
         if self.keys is None:
             request.state.principal = ANONYMOUS

@@ -36,7 +36,14 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
-    top_k: int = Field(10, ge=1, le=100)
+    top_k: int = Field(10, ge=1, le=100, description="Hits per page.")
+    offset: int = Field(0, ge=0, le=900, description="Skip this many hits (next_offset).")
+    min_score: float | None = Field(
+        None,
+        description="Drop hits scoring below this. Scores are on the mode's scale: cosine for "
+        "dense, BM25 for bm25, RRF (about 1/(60 + rank) per leg) for hybrid, the cross-encoder's "
+        "logit when reranked.",
+    )
     mode: Mode | None = Field(None, description="Default: retrieval.default_mode of the pipeline.")
     rerank: bool | None = Field(None, description="Default: retrieval.rerank.enabled.")
     filters: Filters = Field(default_factory=Filters)

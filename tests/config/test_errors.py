@@ -260,3 +260,29 @@ def test_missing_sources_list_is_named(write: Write) -> None:
     with pytest.raises(ConfigError) as info:
         load_sources_file(path, env={})
     assert info.value.problems == ["sources (line 1): required but missing"]
+
+
+def test_an_unset_variable_does_not_hide_other_problems(write: Write) -> None:
+    """Regression: one unset ${VAR} was the only problem reported; the rest were hidden."""
+    path = write(
+        "embedding:\n  device: gpu\n"
+        "sources:\n  - name: a\n    connector: {type: filesystem, root: '${NOPE_DIR}'}\n"
+        "  - name: Bad\n    connector: {type: filesystem, root: docs}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_sources_file(path, env={})
+    problems = info.value.problems
+    assert len(problems) == 3, problems
+    assert problems[0].startswith("source 'a' → connector.root (line 5): environment variable")
+    assert any(p.startswith("embedding.device (line 2)") for p in problems)
+    assert any(p.startswith("source 'Bad' → name (line 6)") for p in problems)
+
+
+def test_yaml_syntax_error_names_the_file_line_and_column(write: Write) -> None:
+    """Regression: a YAML syntax error said '<unicode string>' instead of the file."""
+    path = write("sources:\n  - name: a\n   connector: [\n")
+    with pytest.raises(ConfigError) as info:
+        load_sources_file(path, env={})
+    assert str(info.value).startswith(f"{path}: 1 problem(s)")
+    assert "<unicode string>" not in str(info.value)
+    assert info.value.problems[0].startswith("not valid YAML (line 3, column 4): ")

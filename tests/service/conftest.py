@@ -18,13 +18,23 @@ from tests.service.server import serving
 
 
 @pytest.fixture(scope="package")
-def example_config(tmp_path_factory: pytest.TempPathFactory) -> SourcesFile:
-    """The example corpus materialized and published once for the read-only service tests."""
+def example_build(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[SourcesFile, list[dg.ExecuteInProcessResult]]:
+    """The example corpus materialized and published once, with the Dagster run results."""
     tmp = tmp_path_factory.mktemp("service")
     config = write_sources(tmp, *copy_examples(tmp))
     results = materialize_pipeline(config, dg.DagsterInstance.ephemeral())
     assert all(r.success for r in results)
-    return config
+    return config, results
+
+
+@pytest.fixture(scope="package")
+def example_config(
+    example_build: tuple[SourcesFile, list[dg.ExecuteInProcessResult]],
+) -> SourcesFile:
+    """The published example for the read-only service tests."""
+    return example_build[0]
 
 
 @pytest.fixture(scope="module")

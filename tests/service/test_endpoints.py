@@ -164,7 +164,6 @@ def test_filters_return_only_matching_hits(
 @pytest.mark.parametrize(
     "filters",
     [
-        {"sources": ["nosuchsource"]},
         {"tags": ["nosuchtag"]},
         {"metadata": {"region": "us"}},
         {"metadata": {"nosuchkey": 1}},

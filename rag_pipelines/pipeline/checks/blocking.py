@@ -19,9 +19,20 @@ class CheckOutcome:
     """A check's verdict with the numbers behind it."""
 
     name: str
-    passed: bool
+    passed: bool  # whether publishing may go ahead (recorded in checks.json)
     detail: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    measured: bool = True  # False: nothing to measure against; never shown as a green pass
+
+    @property
+    def shown_passed(self) -> bool:
+        """What the UI shows: a check that measured nothing has not passed."""
+        return self.passed and self.measured
+
+    @property
+    def severity(self) -> str:
+        """ERROR blocks what follows; WARN (nothing measured) flags it without blocking."""
+        return "ERROR" if self.measured else "WARN"
 
 
 def check_not_empty(ctx: PipelineContext, version: str) -> CheckOutcome:

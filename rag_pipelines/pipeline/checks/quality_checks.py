@@ -10,6 +10,12 @@ from rag_pipelines.pipeline.checks.blocking import CheckOutcome, record
 from rag_pipelines.pipeline.checks.data_quality import inspect_version
 from rag_pipelines.retrieval.open import open_version
 
+NOT_MEASURED = (
+    "not measured: no golden set (evaluation.sets is empty and no feedback yet), so this "
+    "version was published without a quality gate; `rag-pipelines golden` builds one "
+    "(README: Golden sets)"
+)
+
 
 def check_data_quality(
     ctx: PipelineContext, version: str, token_limit: int | None = None
@@ -29,7 +35,8 @@ def check_retrieval_quality(ctx: PipelineContext, version: str, store: VectorSto
     feedback = ctx.workspace.feedback_set_dir if settings.use_feedback else None
     sets = golden_sets(settings.sets, part, feedback)
     if not sets:
-        outcome = CheckOutcome(RETRIEVAL_QUALITY, True, "no golden set configured")
+        # Publishing goes ahead (there is nothing to gate on), but the UI must not say "passed".
+        outcome = CheckOutcome(RETRIEVAL_QUALITY, True, NOT_MEASURED, {"measured": False}, False)
         return record(ctx, version, outcome)
     modes = list(dict.fromkeys([*settings.modes, settings.gate.mode]))
     registry = ctx.registry

@@ -1,0 +1,1 @@
+"""Retriever adapters for application frameworks (LangChain, LlamaIndex) over the HTTP service."""
