@@ -194,6 +194,11 @@ class EmbeddingSettings(StrictModel):
     revision: str | None = None
     device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
     precision: Literal["auto", "fp32", "fp16"] = "auto"
+    backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto",
+        description="auto: ONNX Runtime on CPU, torch on CUDA/MPS. onnx-int8 is a new model"
+        " version (its vectors differ): it is re-embedded and gated like any model change.",
+    )
     batch_size: int = Field(64, ge=1, le=4096)
     normalize: bool = True
     finetune: EmbeddingFinetuneSettings | None = Field(
