@@ -7,7 +7,15 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from rag_pipelines.config.access import AccessSettings, ServiceSettings
 
@@ -290,17 +298,42 @@ class IndexSettings(StrictModel):
     retention: int = Field(5, ge=1, description="Published versions kept for rollback.")
 
 
-Leg = Literal["dense", "bm25", "graph"]
-Mode = Literal["dense", "bm25", "graph", "hybrid"]
-ALL_MODES: tuple[Mode, ...] = ("dense", "bm25", "graph", "hybrid")
-DEFAULT_WEIGHTS: dict[Leg, float] = {"dense": 1.0, "bm25": 1.0, "graph": 0.5}
+def _known_leg(name: str) -> str:
+    # The legs' registry is the one list of legs; read lazily (a leg module imports the index).
+    from rag_pipelines.retrieval.legs.registry import check_leg
+
+    return check_leg(name)
+
+
+def _known_mode(name: str) -> str:
+    from rag_pipelines.retrieval.legs.registry import check_mode
+
+    return check_mode(name)
+
+
+def all_modes() -> list[str]:
+    """Every retrieval mode: each registered leg, and hybrid."""
+    from rag_pipelines.retrieval.legs.registry import mode_names
+
+    return list(mode_names())
+
+
+def default_weights() -> dict[str, float]:
+    """Each registered leg's default fusion weight."""
+    from rag_pipelines.retrieval.legs.registry import default_weights as weights
+
+    return weights()
+
+
+Leg = Annotated[str, AfterValidator(_known_leg)]
+Mode = Annotated[str, AfterValidator(_known_mode)]  # a leg's name, or "hybrid"
 
 
 class FusionSettings(StrictModel):
     """Reciprocal-rank fusion of the retrieval legs."""
 
     k: int = Field(60, ge=1)
-    weights: dict[Leg, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    weights: dict[Leg, float] = Field(default_factory=default_weights)
     candidates: int = Field(100, ge=10, le=1000, description="Hits taken from each leg.")
 
 
@@ -411,7 +444,7 @@ class ExperimentVariant(StrictModel):
 class QualityGate(StrictModel):
     """When a candidate version may replace the live one."""
 
-    mode: Literal["dense", "bm25", "graph", "hybrid"] = "hybrid"
+    mode: Mode = "hybrid"
     metric: Literal["ndcg@10", "recall@10", "recall@100", "mrr@10"] = "ndcg@10"
     floor: float = Field(0.0, ge=0, le=1, description="Block below this absolute value.")
     max_regression: float = Field(
@@ -423,7 +456,7 @@ class EvaluationSettings(StrictModel):
     """Golden sets and the quality bar that gates publishing."""
 
     sets: list[EvalSetSettings] = Field(default_factory=list)
-    modes: list[Mode] = Field(default_factory=lambda: list(ALL_MODES))
+    modes: list[Mode] = Field(default_factory=all_modes)
     gate: QualityGate = Field(default_factory=lambda: QualityGate())
     tune_fusion: bool = Field(False, description="Tune fusion weights and k on the tuning part.")
     use_feedback: bool = Field(True, description="Turn service feedback into a golden set.")
@@ -444,7 +477,7 @@ class EvaluationSettings(StrictModel):
 class RetrievalSettings(StrictModel):
     """How the service retrieves: fusion of legs, then optional reranking."""
 
-    default_mode: Literal["dense", "bm25", "graph", "hybrid"] = "hybrid"
+    default_mode: Mode = "hybrid"
     fusion: FusionSettings = Field(default_factory=lambda: FusionSettings())
     rerank: RerankSettings = Field(default_factory=lambda: RerankSettings())
 

@@ -35,6 +35,7 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
         lambda text: model.encode([text])[0],
         reranker,
         rerank_default=bool(record and record.enabled_by_default and reranker),
+        encode_many=model.encode,
     )
     tuned = load_fusion_record(build_dir)
     if tuned is not None:  # measured on this version's tuning queries; beats the configured one

@@ -24,7 +24,7 @@ def slice_context(root: Path, scifact: Path, ids: list[str], **sections: Any) ->
     """A pipeline over the given SciFact documents with its state under `root`."""
     data: dict[str, Any] = {
         "pipeline": {"name": "slice", "data_dir": str(root / "data")},
-        "embedding": {"device": "cpu"},
+        "embedding": {"device": "cpu", "backend": "torch"},
         "sources": [
             {"name": "scifact", "connector": {"type": "beir", "path": str(scifact), "ids": ids}}
         ],
