@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from rag_pipelines.config.models import EmbeddingSettings
 from rag_pipelines.embedding.model import SentenceTransformerModel
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.retrieval.engine import VersionIndex
@@ -16,7 +15,7 @@ from rag_pipelines.retrieval.open import open_version
 from tests.retrieval.slice_index import build_version, slice_context
 from tests.scifact import judged_slice
 
-QUERIES, DOCS = 20, 300
+QUERIES, DOCS = 12, 100
 
 
 @dataclass
@@ -33,7 +32,7 @@ class SliceVersion:
 def scifact_version(
     scifact_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SliceVersion]:
-    """20 judged SciFact queries over 300 documents, built as a complete version."""
+    """12 judged SciFact queries over 100 documents, built as a complete version."""
     queries, qrels, ids = judged_slice(scifact_dir, QUERIES, DOCS)
     root = tmp_path_factory.mktemp("slice")
     ctx = slice_context(root, scifact_dir, ids, embedding={"device": "cpu", "backend": "torch"})
