@@ -142,3 +142,28 @@ def test_an_export_that_differs_from_torch_is_refused(
     shutil.copy(source / "model.int8.onnx", target / "model.onnx")
     with pytest.raises(ModelLoadError, match="differs from torch"):
         SentenceTransformerModel(EmbeddingSettings(device="cpu", backend="onnx"), None, tmp_path)
+
+
+@pytest.mark.parametrize("batch_size", [2, 64])
+def test_onnx_batches_are_length_sorted_and_sized(
+    onnx_model: SentenceTransformerModel, monkeypatch: pytest.MonkeyPatch, batch_size: int
+) -> None:
+    """ceil(n / batch) inference calls, longest texts first; vectors come back in input order."""
+    encoder = onnx_model.onnx
+    assert encoder is not None
+    monkeypatch.setattr(encoder, "batch_size", batch_size)
+    shapes: list[tuple[int, int]] = []
+    real_run = encoder.session.run
+
+    def spy_run(names: list[str], feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        shapes.append(feed["input_ids"].shape)
+        return real_run(names, feed)
+
+    monkeypatch.setattr(encoder.session, "run", spy_run)
+    texts = ["a", "a much longer text with many more words in it", "mid length text", "b", "c"]
+    vectors = onnx_model.encode(texts)
+    assert [rows for rows, _ in shapes] == ([2, 2, 1] if batch_size == 2 else [5])
+    if batch_size == 2:
+        assert shapes[0][1] > shapes[1][1] >= shapes[2][1]  # padded lengths shrink
+    one_by_one = np.stack([onnx_model.encode([t])[0] for t in texts])
+    assert cosines(vectors, one_by_one).min() >= 0.9999
