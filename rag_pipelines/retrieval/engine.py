@@ -57,6 +57,11 @@ class VectorCache:
         self.put(text, vector)
         return vector
 
+    def clear(self) -> None:
+        """Forget every vector."""
+        with self._lock:
+            self._vectors.clear()
+
     def put(self, text: str, vector: np.ndarray) -> None:
         """Remember a vector computed elsewhere (a batch of golden-set queries)."""
         with self._lock:
