@@ -78,21 +78,31 @@ class ClientVectorStore:
         """Nothing to flush: the server indexes in the background and serves meanwhile."""
 
     def search(
-        self, name: str, vector: np.ndarray, limit: int, flt: PayloadFilter | None = None
+        self,
+        name: str,
+        vector: np.ndarray,
+        limit: int,
+        flt: PayloadFilter | None = None,
+        ids_only: bool = False,
     ) -> list[VectorHit]:
-        """Nearest chunks, best first."""
+        """Nearest chunks, best first (`ids_only`: payloads hold the chunk id alone)."""
         response = self.client.query_points(
             name,
             query=np.asarray(vector, dtype=np.float32).tolist(),
             using=DENSE,
             limit=limit,
             query_filter=client_filter(flt),
-            with_payload=True,
+            with_payload=_ID_ONLY if ids_only else True,
         )
         return _hits(response.points)
 
     def search_sparse(
-        self, name: str, vector: SparseVector, limit: int, flt: PayloadFilter | None = None
+        self,
+        name: str,
+        vector: SparseVector,
+        limit: int,
+        flt: PayloadFilter | None = None,
+        ids_only: bool = False,
     ) -> list[VectorHit]:
         """Chunks by sparse dot product, best first (no hits for an empty query)."""
         if not vector.indices:
@@ -103,7 +113,7 @@ class ClientVectorStore:
             using=SPARSE,
             limit=limit,
             query_filter=client_filter(flt),
-            with_payload=True,
+            with_payload=_ID_ONLY if ids_only else True,
         )
         return _hits(response.points)
 
@@ -166,6 +176,9 @@ def _client_vectors(point: VectorPoint) -> dict[str, Any]:
             indices=point.sparse.indices, values=point.sparse.values
         )
     return vectors
+
+
+_ID_ONLY = ["chunk_id"]  # a leg needs the id alone; payloads are read once, for the final hits
 
 
 def _hits(points: list[Any]) -> list[VectorHit]:

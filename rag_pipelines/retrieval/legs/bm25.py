@@ -32,7 +32,11 @@ class Bm25Leg:
         """The best `limit` chunks by BM25."""
         indices, values = index.bm25.query_vector(index.tokenize(query.text))
         hits = index.store.search_sparse(
-            index.manifest.bm25_collection, SparseVector(indices, values), query.limit, query.flt
+            index.manifest.bm25_collection,
+            SparseVector(indices, values),
+            query.limit,
+            query.flt,
+            ids_only=True,
         )
         return LegResult([h.chunk_id for h in hits], np.array([h.score for h in hits]))
 

@@ -29,7 +29,9 @@ class DenseLeg:
         self, index: VersionIndex, query: LegQuery, prior: Mapping[str, LegResult]
     ) -> LegResult:
         """The nearest `limit` chunks."""
-        hits = index.store.search(index.manifest.collection, query.vector, query.limit, query.flt)
+        hits = index.store.search(
+            index.manifest.collection, query.vector, query.limit, query.flt, ids_only=True
+        )
         return LegResult([h.chunk_id for h in hits], np.array([h.score for h in hits]))
 
 
