@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import os
 import tempfile
@@ -10,6 +11,8 @@ import threading
 import warnings
 from pathlib import Path
 from typing import Any
+
+from rag_pipelines.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -43,40 +46,45 @@ def export_onnx(st_model: Any, path: Path) -> None:
     import torch
 
     transformer = st_model[0].auto_model.eval()
+    accepted = inspect.signature(transformer.forward).parameters
+    names = [name for name in INPUTS if name in accepted]  # MPNet, RoBERTa: no token types
 
     class _Keywords(torch.nn.Module):
-        """Passes the inputs by name (BertModel's positional order differs by version)."""
+        """Passes the inputs by name (the positional order differs between architectures)."""
 
         def __init__(self, model: Any) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            out = self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            )
-            return out.last_hidden_state
+        def forward(self, *inputs: Any) -> Any:
+            return self.model(**dict(zip(names, inputs, strict=True))).last_hidden_state
 
     sample = st_model.tokenizer(
         ["an example text", "a second, somewhat longer example text"],
         padding=True,
         return_tensors="pt",
     )
-    if "token_type_ids" not in sample:
+    if "token_type_ids" in names and "token_type_ids" not in sample:
         sample["token_type_ids"] = torch.zeros_like(sample["input_ids"])
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # tracer and legacy-exporter notices
-        torch.onnx.export(
-            _Keywords(transformer),
-            tuple(sample[name] for name in INPUTS),
-            str(path),
-            input_names=list(INPUTS),
-            output_names=["last_hidden_state"],
-            dynamic_axes=axes,
-            opset_version=17,
-            dynamo=False,
-        )
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*names, "last_hidden_state")}
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer and legacy-exporter notices
+            torch.onnx.export(
+                _Keywords(transformer),
+                tuple(sample[name] for name in names),
+                str(path),
+                input_names=names,
+                output_names=["last_hidden_state"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
+    except Exception as exc:
+        raise ModelLoadError(
+            f"could not export {type(transformer).__name__} to ONNX ({exc}); "
+            "set embedding.backend: torch"
+        ) from exc
     log.info("exported %s to %s", type(transformer).__name__, path)
 
 
