@@ -60,6 +60,8 @@ bench: $(STAMP) ## Benchmarks (figures in README, JSON in bench-results/); needs
 	$(BIN)/python scripts/bench_embedding.py
 	$(BIN)/python scripts/bench_refresh.py
 	$(BIN)/python scripts/bench_latency.py
+	$(BIN)/python scripts/bench_compare.py
+	$(BIN)/python scripts/bench_build_eval.py --backend onnx
 
 eval: $(STAMP) ## Retrieval quality on SciFact (figures in README); needs ../shared/data
 	$(BIN)/python scripts/eval_scifact.py

@@ -44,7 +44,9 @@ def build_parts(config: SourcesFile) -> PipelineParts:
     source_assets = build_source_assets(ctx, partitions)
     index_assets, checks = build_index_assets(ctx, source_assets[-1])
     resources = {
-        "embedding_model": EmbeddingModelResource.from_settings(config.embedding),
+        "embedding_model": EmbeddingModelResource.from_settings(
+            config.embedding, str(config.pipeline.data_dir)
+        ),
         "vector_store": VectorStoreResource.from_settings(
             config.index.qdrant, str(config.pipeline.data_dir)
         ),

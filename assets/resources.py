@@ -31,12 +31,17 @@ class EmbeddingModelResource(dg.ConfigurableResource):
     precision: str = "auto"
     batch_size: int = 64
     normalize: bool = True
+    backend: str = "auto"
+    onnx_dir: str | None = None
     _loaded: Any = PrivateAttr(default=None)
 
     @classmethod
-    def from_settings(cls, settings: EmbeddingSettings) -> EmbeddingModelResource:
-        """The resource for sources.yaml's embedding section."""
-        return cls(**settings.model_dump(exclude={"finetune"}))
+    def from_settings(
+        cls, settings: EmbeddingSettings, data_dir: str | None = None
+    ) -> EmbeddingModelResource:
+        """The resource for sources.yaml's embedding section (ONNX exports under data_dir)."""
+        onnx_dir = str(Workspace(Path(data_dir)).onnx_dir) if data_dir else None
+        return cls(**settings.model_dump(exclude={"finetune"}), onnx_dir=onnx_dir)
 
     def get(self) -> SentenceTransformerModel:
         """The loaded model (shared by every run in this process with the same settings)."""
@@ -47,7 +52,9 @@ class EmbeddingModelResource(dg.ConfigurableResource):
             key = settings.model_dump_json()
             with _MODELS_LOCK:
                 if key not in _MODELS:
-                    _MODELS[key] = SentenceTransformerModel(settings)
+                    _MODELS[key] = SentenceTransformerModel(
+                        settings, onnx_dir=Path(self.onnx_dir) if self.onnx_dir else None
+                    )
                 self._loaded = _MODELS[key]
         return self._loaded
 

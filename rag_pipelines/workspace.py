@@ -51,6 +51,11 @@ class Workspace:
         return self.root / "cache" / "models"
 
     @property
+    def onnx_dir(self) -> Path:
+        """ONNX exports of embedding models, one folder per model fingerprint."""
+        return self.root / "cache" / "onnx"
+
+    @property
     def index_dir(self) -> Path:
         """Versioned index builds and the live pointer."""
         return self.root / "index"

@@ -48,44 +48,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--baseline-queries", type=int, default=30)
+    parser.add_argument("--docs", type=int, default=0, help="first N documents only (0: all)")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "latency.json")
     args = parser.parse_args()
     if not (args.data / "corpus.jsonl").exists():
         sys.exit(f"SciFact not found at {args.data}; the benchmark needs ../shared/data/scifact")
 
     import torch
-    import yaml
 
-    from rag_pipelines.beir import read_queries
-    from rag_pipelines.config import load_sources_file
-    from rag_pipelines.context import PipelineContext
-    from rag_pipelines.pipeline.build.chunks import chunk as chunk_stage
-    from rag_pipelines.pipeline.build.chunks import load_chunks
-    from rag_pipelines.pipeline.build.documents import ingest, load_documents
-    from rag_pipelines.pipeline.build.embeddings import embed
-
-    args.state.mkdir(parents=True, exist_ok=True)
-    base_path = args.state / "base.yaml"
-    base_path.write_text(
-        yaml.safe_dump(
-            {
-                "pipeline": {"name": "base", "data_dir": str(args.state / "base")},
-                "sources": [
-                    {"name": "scifact", "connector": {"type": "beir", "path": str(args.data)}}
-                ],
-            }
-        )
-    )
-    base = PipelineContext(load_sources_file(base_path))
-    from rag_pipelines.embedding.model import SentenceTransformerModel
-
-    model = SentenceTransformerModel(base.config.embedding)
-    ingest(base, "scifact")
-    chunk_stage(base, "scifact", model.tokenizer)
-    embed(base, "scifact", model)
-    chunks = load_chunks(base, "scifact")
-    documents = load_documents(base, "scifact")
-    queries = list(read_queries(args.data / "queries.jsonl").values())[: args.queries]
+    chunks, documents, model, queries = prepare_base(args)
 
     results: dict[str, object] = {
         "machine": {
@@ -107,8 +78,82 @@ def main() -> None:
     print(render(results))
 
 
+def prepare_base(args):  # type: ignore[no-untyped-def]
+    """SciFact (or its first --docs documents) ingested, chunked and embedded once, in --state."""
+    import yaml
+
+    from rag_pipelines.beir import read_queries
+    from rag_pipelines.config import load_sources_file
+    from rag_pipelines.context import PipelineContext
+    from rag_pipelines.pipeline.build.chunks import chunk as chunk_stage
+    from rag_pipelines.pipeline.build.chunks import load_chunks
+    from rag_pipelines.pipeline.build.documents import ingest, load_documents
+    from rag_pipelines.pipeline.build.embeddings import embed
+
+    args.state.mkdir(parents=True, exist_ok=True)
+    connector: dict[str, object] = {"type": "beir", "path": str(args.data)}
+    if args.docs:  # a small run: the first N documents
+        with (args.data / "corpus.jsonl").open(encoding="utf-8") as handle:
+            lines = zip(handle, range(args.docs), strict=False)
+            connector["ids"] = [json.loads(line)["_id"] for line, _ in lines]
+    base_path = args.state / "base.yaml"
+    base_path.write_text(
+        yaml.safe_dump(
+            {
+                "pipeline": {"name": "base", "data_dir": str(args.state / "base")},
+                "sources": [{"name": "scifact", "connector": connector}],
+            }
+        )
+    )
+    base = PipelineContext(load_sources_file(base_path))
+    from rag_pipelines.embedding.model import SentenceTransformerModel
+
+    model = SentenceTransformerModel(base.config.embedding, onnx_dir=base.workspace.onnx_dir)
+    ingest(base, "scifact")
+    chunk_stage(base, "scifact", model.tokenizer)
+    embed(base, "scifact", model)
+    chunks = load_chunks(base, "scifact")
+    documents = load_documents(base, "scifact")
+    queries = list(read_queries(args.data / "queries.jsonl").values())[: args.queries]
+    return chunks, documents, model, queries
+
+
 def bench_size(args, size, chunks, documents, model, queries):  # type: ignore[no-untyped-def]
     """Build a version of `size` chunks and measure it."""
+    ctx, store, index, replicated, build = build_size(args, size, chunks, documents, model)
+    root = args.state / f"size-{size}"
+    modes: dict[str, dict[str, float]] = {}
+    vectors = [model.encode([q])[0] for q in queries]
+    for mode in ("dense", "bm25", "graph", "hybrid"):
+        index.search(queries[0], 10, mode, False)  # warm-up
+        index.encode.clear()  # query embedding included: no vector from an earlier mode
+        samples = []
+        for q in queries:
+            t = time.perf_counter()
+            index.search(q, 10, mode, False)
+            samples.append(time.perf_counter() - t)
+        modes[mode] = percentiles(samples)
+
+    legs = bench_legs(index, queries, vectors)
+    encode = []
+    for q in queries:
+        t = time.perf_counter()
+        model.encode([q])
+        encode.append(time.perf_counter() - t)
+    legs["query_embedding"] = percentiles(encode)
+
+    baselines = {
+        "rank_bm25": bench_rank_bm25(index, replicated, queries[: args.baseline_queries]),
+        "qdrant_client_local_dense": bench_client_local(
+            ctx, replicated, vectors[: args.baseline_queries], root
+        ),
+    }
+    store.close()
+    return {"chunks": size, "build": build, "modes": modes, "legs": legs, "baselines": baselines}
+
+
+def build_size(args, size, chunks, documents, model):  # type: ignore[no-untyped-def]
+    """A complete version of `size` chunks: SciFact's chunks replicated with new ids."""
     import yaml
 
     from rag_pipelines.config import load_sources_file
@@ -186,55 +231,28 @@ def bench_size(args, size, chunks, documents, model, queries):  # type: ignore[n
         build[name] = round(time.perf_counter() - t, 1)
     complete_candidate(ctx, version, store.kind)
     index = open_version(ctx, version, store)
+    return ctx, store, index, replicated, build
 
-    modes: dict[str, dict[str, float]] = {}
-    vectors = [model.encode([q])[0] for q in queries]
-    for mode in ("dense", "bm25", "graph", "hybrid"):
-        index.search(queries[0], 10, mode, False)  # warm-up
-        samples = []
-        for q in queries:
-            t = time.perf_counter()
-            index.search(q, 10, mode, False)
-            samples.append(time.perf_counter() - t)
-        modes[mode] = percentiles(samples)
 
-    legs: dict[str, dict[str, float]] = {}
-    samples = []
-    for v in vectors:
-        t = time.perf_counter()
-        index.dense(v, 10, None)
-        samples.append(time.perf_counter() - t)
-    legs["edge_dense_search"] = percentiles(samples)
-    samples = []
-    for q in queries:
-        t = time.perf_counter()
-        index.keyword(q, 10, None)
-        samples.append(time.perf_counter() - t)
-    legs["edge_bm25_search"] = percentiles(samples)
-    # The graph leg on its own: the walk from the query's key phrases and the top dense and
-    # BM25 hits (computed beforehand, as search() does), without the query embedding.
-    samples = []
+def bench_legs(index, queries, vectors):  # type: ignore[no-untyped-def]
+    """Each leg alone, from the registry, query embedding excluded (the vector is given).
+
+    The graph leg is timed with the dense and BM25 results it is seeded from computed
+    beforehand, as search() hands them over.
+    """
+    from rag_pipelines.config.legs import legs as registered
+    from rag_pipelines.retrieval.legs.base import LegQuery
+
+    names = {"dense": "edge_dense_search", "bm25": "edge_bm25_search", "graph": "graph_walk"}
+    samples: dict[str, list[float]] = {name: [] for name in registered()}
     for q, v in zip(queries, vectors, strict=True):
-        seeds = [index.dense(v, 10, None), index.keyword(q, 10, None)]
-        t = time.perf_counter()
-        index.graph(q, 10, None, seeds)
-        samples.append(time.perf_counter() - t)
-    legs["graph_walk"] = percentiles(samples)
-    encode = []
-    for q in queries:
-        t = time.perf_counter()
-        model.encode([q])
-        encode.append(time.perf_counter() - t)
-    legs["query_embedding"] = percentiles(encode)
-
-    baselines = {
-        "rank_bm25": bench_rank_bm25(index, replicated, queries[: args.baseline_queries]),
-        "qdrant_client_local_dense": bench_client_local(
-            ctx, replicated, vectors[: args.baseline_queries], root
-        ),
-    }
-    store.close()
-    return {"chunks": size, "build": build, "modes": modes, "legs": legs, "baselines": baselines}
+        prior = {}
+        for name, leg in registered().items():
+            query = LegQuery(q, 10, None, None, index.encode, v)
+            t = time.perf_counter()
+            prior[name] = leg.run(index, query, prior)
+            samples[name].append(time.perf_counter() - t)
+    return {names.get(n, n): percentiles(s) for n, s in samples.items()}
 
 
 def bench_rank_bm25(index, chunks, queries):  # type: ignore[no-untyped-def]

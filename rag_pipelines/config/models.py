@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SerializeAsAny, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    SerializeAsAny,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from rag_pipelines.config.access import AccessSettings, ServiceSettings
 from rag_pipelines.config.base import StrictModel, resolve_path
 from rag_pipelines.config.connectors import ConnectorSettings, validate_connector
 from rag_pipelines.config.devices import Devices
+from rag_pipelines.config.legs import check_leg, check_mode, mode_names
+from rag_pipelines.config.legs import default_weights as leg_weights
 from rag_pipelines.config.qdrant import QdrantClusterSettings, check_cluster_backend
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -131,6 +140,11 @@ class EmbeddingSettings(StrictModel):
         None, description="Embed on several devices at once (auto, or [cuda:0, cuda:1])."
     )
     precision: Literal["auto", "fp32", "fp16"] = "auto"
+    backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto",
+        description="auto: ONNX Runtime on CPU, torch on CUDA/MPS. onnx-int8 is a new model"
+        " version (its vectors differ): it is re-embedded and gated like any model change.",
+    )
     batch_size: int = Field(64, ge=1, le=4096)
     normalize: bool = True
     finetune: EmbeddingFinetuneSettings | None = Field(
@@ -226,17 +240,35 @@ class IndexSettings(StrictModel):
     retention: int = Field(5, ge=1, description="Published versions kept for rollback.")
 
 
-Leg = Literal["dense", "bm25", "graph"]
-Mode = Literal["dense", "bm25", "graph", "hybrid"]
-ALL_MODES: tuple[Mode, ...] = ("dense", "bm25", "graph", "hybrid")
-DEFAULT_WEIGHTS: dict[Leg, float] = {"dense": 1.0, "bm25": 1.0, "graph": 0.5}
+def _known_leg(name: str) -> str:
+    return check_leg(name)
+
+
+def _known_mode(name: str) -> str:
+    return check_mode(name)
+
+
+def all_modes() -> list[str]:
+    """Every retrieval mode: each registered leg, and hybrid."""
+
+    return list(mode_names())
+
+
+def default_weights() -> dict[str, float]:
+    """Each registered leg's default fusion weight."""
+
+    return leg_weights()
+
+
+Leg = Annotated[str, AfterValidator(_known_leg)]
+Mode = Annotated[str, AfterValidator(_known_mode)]  # a leg's name, or "hybrid"
 
 
 class FusionSettings(StrictModel):
     """Reciprocal-rank fusion of the retrieval legs."""
 
     k: int = Field(60, ge=1)
-    weights: dict[Leg, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    weights: dict[Leg, float] = Field(default_factory=default_weights)
     candidates: int = Field(100, ge=10, le=1000, description="Hits taken from each leg.")
 
 
@@ -347,7 +379,7 @@ class ExperimentVariant(StrictModel):
 class QualityGate(StrictModel):
     """When a candidate version may replace the live one."""
 
-    mode: Literal["dense", "bm25", "graph", "hybrid"] = "hybrid"
+    mode: Mode = "hybrid"
     metric: Literal["ndcg@10", "recall@10", "recall@100", "mrr@10"] = "ndcg@10"
     floor: float = Field(0.0, ge=0, le=1, description="Block below this absolute value.")
     max_regression: float = Field(
@@ -359,7 +391,7 @@ class EvaluationSettings(StrictModel):
     """Golden sets and the quality bar that gates publishing."""
 
     sets: list[EvalSetSettings] = Field(default_factory=list)
-    modes: list[Mode] = Field(default_factory=lambda: list(ALL_MODES))
+    modes: list[Mode] = Field(default_factory=all_modes)
     gate: QualityGate = Field(default_factory=lambda: QualityGate())
     tune_fusion: bool = Field(False, description="Tune fusion weights and k on the tuning part.")
     use_feedback: bool = Field(True, description="Turn service feedback into a golden set.")
@@ -380,7 +412,7 @@ class EvaluationSettings(StrictModel):
 class RetrievalSettings(StrictModel):
     """How the service retrieves: fusion of legs, then optional reranking."""
 
-    default_mode: Literal["dense", "bm25", "graph", "hybrid"] = "hybrid"
+    default_mode: Mode = "hybrid"
     fusion: FusionSettings = Field(default_factory=lambda: FusionSettings())
     rerank: RerankSettings = Field(default_factory=lambda: RerankSettings())
 

@@ -37,7 +37,8 @@ def embed_chunks(
     started = time.perf_counter()
     key = model.fingerprint.key
     by_hash = {c.text_hash: c for c in chunks}
-    todo = cache.missing(key, by_hash)
+    # Longest first: texts of similar length share a batch and pad little (build throughput).
+    todo = sorted(cache.missing(key, by_hash), key=lambda h: -len(by_hash[h].embed_text))
     tokens = 0
     for i in range(0, len(todo), SAVE_EVERY):
         batch = todo[i : i + SAVE_EVERY]

@@ -21,17 +21,29 @@ class ModelFingerprint(BaseModel):
     weights_sha256: str | None = None
     dimension: int
     normalize: bool
+    backend: str | None = None  # the engine that encoded (torch, onnx, onnx-int8); None: torch
+    quantization: str | None = None  # set where the backend changes the vectors (int8)
 
     @property
     def identity(self) -> str:
-        """Which weights, without loading them: name and revision or weights hash."""
-        return f"{self.name}@{self.revision or 'sha256:' + (self.weights_sha256 or '')[:16]}"
+        """Which weights, without loading them: name and revision or weights hash (+int8)."""
+        version = self.revision or "sha256:" + (self.weights_sha256 or "")[:16]
+        return f"{self.name}@{version}{quantized_suffix(self.quantization)}"
 
     @property
     def key(self) -> str:
-        """Short stable string used in caches, manifests and payloads."""
-        version = self.revision or f"sha256:{(self.weights_sha256 or '')[:16]}"
-        return f"{self.name}@{version}/d{self.dimension}/{'norm' if self.normalize else 'raw'}"
+        """Short stable string used in caches, manifests and payloads.
+
+        fp32 ONNX and torch give the same vectors (verified at load), so they share a key;
+        int8 is a different model for retrieval purposes and gets its own.
+        """
+        norm = "norm" if self.normalize else "raw"
+        return f"{self.identity}/d{self.dimension}/{norm}"
+
+
+def quantized_suffix(quantization: str | None) -> str:
+    """`+int8` for quantized weights, nothing for the original ones."""
+    return f"+{quantization}" if quantization else ""
 
 
 def weights_sha256(model_dir: Path) -> str:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import copy
 import logging
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from rag_pipelines.config.models import EmbeddingSettings
+from rag_pipelines.embedding.backend import Backend, quantization_of, select_backend
 from rag_pipelines.embedding.device import Accelerators, Runtime, TorchAccelerators, select_runtime
 from rag_pipelines.embedding.fingerprint import ModelFingerprint, weights_sha256
 from rag_pipelines.embedding.multi_device import DevicePool
+from rag_pipelines.embedding.onnx_encoder import VERIFY_TEXTS, OnnxEncoder, verify_export
+from rag_pipelines.embedding.onnx_export import artifact_dir, ensure_export
 from rag_pipelines.embedding.resolve import ResolvedModel, resolve_model
 from rag_pipelines.errors import ModelLoadError
 
@@ -48,34 +52,73 @@ class ModelTokenizer:
         return str(self._backend.decode(ids))
 
 
+def default_onnx_dir() -> Path:
+    """Where ONNX exports go when no data dir is given (pipelines pass `<data_dir>/models/onnx`)."""
+    return Path.home() / ".cache" / "rag-pipelines" / "onnx"
+
+
 class SentenceTransformerModel:
-    """A sentence-transformers model with its fingerprint and runtime."""
+    """A sentence-transformers model with its fingerprint, runtime and encoding backend.
+
+    With an ONNX backend the torch model is still loaded: it is what gets exported (once, cached
+    under `onnx_dir` by fingerprint), the reference the export is verified against, and the
+    tokenizer's owner.
+    """
 
     def __init__(
         self,
         settings: EmbeddingSettings,
         accelerators: Accelerators | None = None,
+        onnx_dir: Path | None = None,
     ) -> None:
         self.settings = settings
         self.resolved: ResolvedModel = resolve_model(settings.model, settings.revision)
         self.runtime: Runtime = select_runtime(
             settings.device, settings.precision, accelerators or TorchAccelerators()
         )
+        self.backend: Backend = select_backend(
+            settings.backend, self.runtime.device, pooled=bool(settings.devices)
+        )
         self._model = _load(self.resolved, self.runtime)
         dimension = self._model.get_embedding_dimension()
         if not dimension:
             raise ModelLoadError(f"{settings.model} does not report an embedding dimension")
-        self.fingerprint = ModelFingerprint(
+        base = ModelFingerprint(
             name=self.resolved.name,
             revision=self.resolved.revision,
             weights_sha256=None if self.resolved.revision else weights_sha256(self.resolved.path),
             dimension=int(dimension),
             normalize=settings.normalize,
         )
+        self.fingerprint = base.model_copy(
+            update={"backend": self.backend, "quantization": quantization_of(self.backend)}
+        )
         self.tokenizer = ModelTokenizer(self._model.tokenizer, int(self._model.max_seq_length))
         self.pool = DevicePool.for_model(
             self._model, settings.devices, settings.batch_size, settings.normalize
         )
+        self.onnx: OnnxEncoder | None = None
+        if self.backend != "torch":
+            self.onnx = self._onnx_encoder(artifact_dir(onnx_dir or default_onnx_dir(), base.key))
+
+    def _onnx_encoder(self, folder: Path) -> OnnxEncoder:
+        """The verified fp32 export, or its int8 quantization."""
+
+        def encoder(path: Path) -> OnnxEncoder:
+            return OnnxEncoder(
+                path,
+                self._model.tokenizer,
+                self.max_seq_length,
+                self.settings.batch_size,
+                self.settings.normalize,
+            )
+
+        fp32 = encoder(ensure_export(self._model, folder, int8=False))
+        verify_export(fp32, self._encode_torch(list(VERIFY_TEXTS)), self.resolved.ref)
+        if self.backend == "onnx":
+            return fp32
+        fp32.close()
+        return encoder(ensure_export(self._model, folder, int8=True))
 
     @property
     def max_seq_length(self) -> int:
@@ -88,6 +131,11 @@ class SentenceTransformerModel:
             return np.zeros((0, self.fingerprint.dimension), dtype=np.float32)
         if self.pool is not None and self.pool.takes(len(texts)):
             return self.pool.encode(texts)
+        if self.onnx is not None:
+            return self.onnx.encode(texts)
+        return self._encode_torch(texts)
+
+    def _encode_torch(self, texts: list[str]) -> np.ndarray:
         vectors = self._model.encode(
             texts,
             batch_size=self.settings.batch_size,

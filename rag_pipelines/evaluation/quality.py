@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rag_pipelines.config.models import EvalSetSettings, QualityGate
 from rag_pipelines.evaluation.golden import GoldenSet, load_beir
+from rag_pipelines.evaluation.leg_runs import LegRuns, run_legs
 from rag_pipelines.evaluation.metrics import evaluate
 from rag_pipelines.evaluation.runs import run_golden
 from rag_pipelines.hashing import sha256_text
@@ -52,12 +53,17 @@ def evaluate_version(
     scores: Scores = {}
     for name, (golden, source) in sets.items():
         scores[name] = {}
+        legs: LegRuns | None = None  # every leg once per query, shared by the modes
         for mode in modes:
             key = sha256_text(
                 name, mode, str(rerank), ",".join(sorted(golden.queries)), source or ""
             )[:16]
             if key not in cache:
-                run = run_golden(index, golden, mode, rerank, 100, (source,) if source else ())
+                if rerank:  # the cross-encoder reads payloads: the full search path
+                    run = run_golden(index, golden, mode, rerank, 100, (source,) if source else ())
+                else:
+                    legs = legs or run_legs(index, golden, source)
+                    run = legs.document_run(mode)
                 cache[key] = evaluate(golden.qrels, run)
                 path.write_text(json.dumps(cache, indent=2, sort_keys=True))
             scores[name][mode + ("+rerank" if rerank else "")] = cache[key]

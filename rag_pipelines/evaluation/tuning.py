@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag_pipelines.evaluation.golden import GoldenSet
+from rag_pipelines.evaluation.leg_runs import run_legs
 from rag_pipelines.evaluation.metrics import evaluate
-from rag_pipelines.index.vector_store import PayloadFilter
 from rag_pipelines.retrieval.engine import VersionIndex
-from rag_pipelines.retrieval.fusion import fuse_rankings
+from rag_pipelines.retrieval.fusion import RankTable
+from rag_pipelines.retrieval.legs.base import registered_legs
 
 Rankings = dict[str, dict[str, list[str]]]  # query → leg → chunk ids, best first
 K_GRID = (10, 30, 60, 100)
@@ -34,20 +35,8 @@ def leg_rankings(
     index: VersionIndex, golden: GoldenSet, source: str | None, depth: int = 100
 ) -> tuple[Rankings, dict[str, str]]:
     """Each leg's ranking per query, and chunk id → document id."""
-    flt = PayloadFilter(sources=(source,)) if source else None
-    rankings: Rankings = {}
-    docs: dict[str, str] = {}
-    for query_id, text in golden.queries.items():
-        dense = index.dense(index.encode(text), depth, flt)
-        keyword = index.keyword(text, depth, flt)
-        graph = index.graph(text, depth, flt, [dense, keyword])
-        rankings[query_id] = {"dense": dense.ids, "bm25": keyword.ids, "graph": graph.ids}
-        for leg in (dense, keyword, graph):
-            for chunk_id in leg.ids:
-                payload = leg.payloads.get(chunk_id)
-                if payload is not None:
-                    docs[chunk_id] = str(payload["document_id"])
-    return rankings, docs
+    runs = run_legs(index, golden, source)
+    return runs.rankings(depth), runs.documents
 
 
 def score_setting(
@@ -59,26 +48,22 @@ def score_setting(
     metric: str = "ndcg@10",
 ) -> float:
     """The metric of one fusion setting over the queries."""
-    run: dict[str, dict[str, float]] = {}
-    for query_id, legs in rankings.items():
-        fused = fuse_rankings(legs, weights, k, 300)
-        seen: dict[str, float] = {}
-        for item in fused:
-            doc = docs.get(item.id)
-            if doc is not None and doc not in seen:
-                seen[doc] = float(300 - len(seen))
-        run[query_id] = dict(list(seen.items())[:100])
-    return evaluate(golden.qrels, run, (metric,))[metric]
+    return _score(_tables(rankings), docs, golden, k, weights, metric)
 
 
 def grid(
     weights: Iterable[float] = WEIGHT_GRID, ks: Iterable[int] = K_GRID
 ) -> list[tuple[int, dict[str, float]]]:
-    """Every (k, weights) combination with at least one text leg weighted."""
+    """Every (k, weights per registered leg) with at least one leg that ranks the text weighted."""
+    registered = registered_legs()
+    names = list(registered)
+    values = list(weights)
     out = []
-    for k, dense, bm25, graph in itertools.product(ks, weights, weights, weights):
-        if dense or bm25:
-            out.append((k, {"dense": dense, "bm25": bm25, "graph": graph}))
+    for k in ks:
+        for combo in itertools.product(values, repeat=len(names)):
+            setting = dict(zip(names, combo, strict=True))
+            if any(setting[n] for n in names if registered[n].ranks_text):
+                out.append((k, setting))
     return out
 
 
@@ -86,10 +71,35 @@ def tune(
     rankings: Rankings, docs: dict[str, str], golden: GoldenSet, metric: str = "ndcg@10"
 ) -> FusionChoice:
     """The best setting on these queries (ties: the earliest in grid order)."""
+    tables = _tables(rankings)  # the legs as arrays once; each setting is a matrix product
     best: FusionChoice | None = None
     for k, weights in grid():
-        value = score_setting(rankings, docs, golden, k, weights, metric)
+        value = _score(tables, docs, golden, k, weights, metric)
         if best is None or value > best.score + 1e-9:
             best = FusionChoice(k, weights, value)
-    assert best is not None
+    if best is None:
+        raise ValueError("the fusion grid is empty")
     return best
+
+
+def _tables(rankings: Rankings) -> dict[str, RankTable]:
+    return {query_id: RankTable(legs) for query_id, legs in rankings.items()}
+
+
+def _score(
+    tables: dict[str, RankTable],
+    docs: dict[str, str],
+    golden: GoldenSet,
+    k: int,
+    weights: dict[str, float],
+    metric: str,
+) -> float:
+    run: dict[str, dict[str, float]] = {}
+    for query_id, table in tables.items():
+        seen: dict[str, float] = {}
+        for row in table.order(weights, k, 300).tolist():
+            doc = docs.get(table.ids[row])
+            if doc is not None and doc not in seen:
+                seen[doc] = float(300 - len(seen))
+        run[query_id] = dict(list(seen.items())[:100])
+    return evaluate(golden.qrels, run, (metric,))[metric]

@@ -147,9 +147,15 @@ class ClientVectorStore:
             time.sleep(_POLL_S)
 
     def search(
-        self, name: str, vector: np.ndarray, limit: int, flt: PayloadFilter | None = None
+        self,
+        name: str,
+        vector: np.ndarray,
+        limit: int,
+        flt: PayloadFilter | None = None,
+        ids_only: bool = False,
     ) -> list[VectorHit]:
-        """Nearest chunks, best first (quantized candidates rescored when configured)."""
+        """Nearest chunks, best first (quantized candidates rescored when configured;
+        `ids_only`: payloads hold the chunk id alone)."""
         self._flush(name)
         response = self.client.query_points(
             name,
@@ -158,12 +164,17 @@ class ClientVectorStore:
             limit=limit,
             query_filter=client_filter(flt),
             search_params=search_params(self.cluster) if self.kind == "server" else None,
-            with_payload=True,
+            with_payload=_ID_ONLY if ids_only else True,
         )
         return _hits(response.points)
 
     def search_sparse(
-        self, name: str, vector: SparseVector, limit: int, flt: PayloadFilter | None = None
+        self,
+        name: str,
+        vector: SparseVector,
+        limit: int,
+        flt: PayloadFilter | None = None,
+        ids_only: bool = False,
     ) -> list[VectorHit]:
         """Chunks by sparse dot product, best first (no hits for an empty query)."""
         if not vector.indices:
@@ -175,7 +186,7 @@ class ClientVectorStore:
             using=SPARSE,
             limit=limit,
             query_filter=client_filter(flt),
-            with_payload=True,
+            with_payload=_ID_ONLY if ids_only else True,
         )
         return _hits(response.points)
 
@@ -243,6 +254,9 @@ def _client_vectors(point: VectorPoint) -> dict[str, Any]:
             indices=point.sparse.indices, values=point.sparse.values
         )
     return vectors
+
+
+_ID_ONLY = ["chunk_id"]  # a leg needs the id alone; payloads are read once, for the final hits
 
 
 def _hits(points: list[Any]) -> list[VectorHit]:

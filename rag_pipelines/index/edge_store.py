@@ -98,19 +98,29 @@ class EdgeVectorStore:
         shard.flush()
 
     def search(
-        self, name: str, vector: np.ndarray, limit: int, flt: PayloadFilter | None = None
+        self,
+        name: str,
+        vector: np.ndarray,
+        limit: int,
+        flt: PayloadFilter | None = None,
+        ids_only: bool = False,
     ) -> list[VectorHit]:
-        """Nearest chunks, best first."""
+        """Nearest chunks, best first (`ids_only`: payloads hold the chunk id alone)."""
         request = qe.QueryRequest(
             limit=limit,
             query=qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=DENSE),
             filter=edge_filter(flt),
-            with_payload=True,
+            with_payload=_ID_ONLY if ids_only else True,
         )
         return _hits(self._shard(name).query(request))
 
     def search_sparse(
-        self, name: str, vector: SparseVector, limit: int, flt: PayloadFilter | None = None
+        self,
+        name: str,
+        vector: SparseVector,
+        limit: int,
+        flt: PayloadFilter | None = None,
+        ids_only: bool = False,
     ) -> list[VectorHit]:
         """Chunks by sparse dot product, best first (no hits for an empty query)."""
         if not vector.indices:
@@ -119,7 +129,7 @@ class EdgeVectorStore:
             limit=limit,
             query=qe.Query.Nearest(qe.SparseVector(vector.indices, vector.values), using=SPARSE),
             filter=edge_filter(flt),
-            with_payload=True,
+            with_payload=_ID_ONLY if ids_only else True,
         )
         return _hits(self._shard(name).query(request))
 
@@ -175,6 +185,9 @@ def _edge_vectors(point: VectorPoint) -> dict[str, Any]:
     if point.sparse is not None:
         vectors[SPARSE] = qe.SparseVector(point.sparse.indices, point.sparse.values)
     return vectors
+
+
+_ID_ONLY = ["chunk_id"]  # a leg needs the id alone; payloads are read once, for the final hits
 
 
 def _hits(points: list[Any]) -> list[VectorHit]:

@@ -49,26 +49,53 @@ class GraphWalker:
         self, seeds: dict[str, float], steps: int = 3, restart: float = 0.3
     ) -> dict[str, float]:
         """Visit probability of every reached chunk node (node id → score)."""
-        return self.walk_indices(
-            {i: w for n, w in seeds.items() if (i := self.index.get(n)) is not None},
-            steps,
-            restart,
-        )
+        return self.walk_indices(self.seed_indices(seeds), steps, restart)
+
+    def seed_indices(self, seeds: dict[str, float]) -> dict[int, float]:
+        """Seeds by node index (unknown nodes dropped)."""
+        return {i: w for n, w in seeds.items() if (i := self.index.get(n)) is not None}
 
     def walk_indices(
         self, seeds: dict[int, float], steps: int = 3, restart: float = 0.3
     ) -> dict[str, float]:
         """As walk, with seeds given by node index."""
+        chunks, total = self._walk(seeds, steps, restart)
+        return {self.nodes[i][2:]: float(total[i]) for i in chunks}
+
+    def walk_top(
+        self, seeds: dict[int, float], steps: int, restart: float, limit: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The `limit` best chunk nodes (indices into `nodes`) and their scores, best first.
+
+        The order of `walk` sorted by (-score, chunk id), without building the dict of every
+        reached chunk: only the nodes at or above the limit's score are sorted.
+        """
+        chunks, total = self._walk(seeds, steps, restart)
+        if len(chunks) == 0 or limit <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        scores = total[chunks]
+        if len(chunks) > limit:
+            kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+            chunks = chunks[scores >= kth]  # ties at the boundary stay for the id tie-break
+            scores = total[chunks]
+        order = sorted(range(len(chunks)), key=lambda i: (-scores[i], self.nodes[chunks[i]]))
+        top = np.asarray(order[:limit], dtype=np.int64)
+        return chunks[top], scores[top]
+
+    def _walk(
+        self, seeds: dict[int, float], steps: int, restart: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk nodes reached at the last step, and every node's accumulated visit mass."""
         known = {i: w for i, w in seeds.items() if w > 0 and self.seedable[i]}
         if not known:
-            return {}
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         idx = np.fromiter(known, dtype=np.int64)
         mass = np.fromiter(known.values(), dtype=np.float64)
         mass /= mass.sum()
         start_idx, start_mass = idx, mass
         total = np.zeros(len(self.nodes))
         for _ in range(steps):
-            spread = self.transition[idx].T @ mass  # dense vector; only frontier rows are read
+            spread = self._spread(idx, mass)
             spread *= 1 - restart
             np.add.at(spread, start_idx, restart * start_mass)
             idx = np.flatnonzero(spread)
@@ -76,5 +103,21 @@ class GraphWalker:
                 idx = idx[np.argpartition(spread[idx], -self.beam)[-self.beam :]]
             mass = spread[idx]
             total[idx] += mass
-        chunks = idx[self.is_chunk[idx]]
-        return {self.nodes[i][2:]: float(total[i]) for i in chunks}
+        return idx[self.is_chunk[idx]], total
+
+    def _spread(self, idx: np.ndarray, mass: np.ndarray) -> np.ndarray:
+        """mass · transition[idx] as a dense vector, read straight from the CSR arrays."""
+        indptr, indices, data = (
+            self.transition.indptr,
+            self.transition.indices,
+            self.transition.data,
+        )
+        starts, ends = indptr[idx], indptr[idx + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(len(self.nodes))
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        positions = offsets + np.arange(total)
+        weights = data[positions] * np.repeat(mass, lengths)
+        return np.bincount(indices[positions], weights, minlength=len(self.nodes))

@@ -77,13 +77,23 @@ class VectorStore(Protocol):
         ...
 
     def search(
-        self, name: str, vector: np.ndarray, limit: int, flt: PayloadFilter | None = None
+        self,
+        name: str,
+        vector: np.ndarray,
+        limit: int,
+        flt: PayloadFilter | None = None,
+        ids_only: bool = False,
     ) -> list[VectorHit]:
-        """Nearest points by cosine similarity, best first."""
+        """Nearest points by cosine similarity, best first (`ids_only`: payload = chunk id)."""
         ...
 
     def search_sparse(
-        self, name: str, vector: SparseVector, limit: int, flt: PayloadFilter | None = None
+        self,
+        name: str,
+        vector: SparseVector,
+        limit: int,
+        flt: PayloadFilter | None = None,
+        ids_only: bool = False,
     ) -> list[VectorHit]:
         """Points by sparse dot product (BM25 when weights are precomputed), best first."""
         ...

@@ -1,53 +1,74 @@
-"""Answer queries from one index version: dense, BM25 and graph legs, fusion, reranking."""
+"""Answer queries from one index version: the registered legs, fusion, reranking."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from rag_pipelines.config.legs import HYBRID, plan
 from rag_pipelines.config.models import Bm25Settings, FusionSettings, RerankSettings
-from rag_pipelines.index.access import AccessPolicy, Readers, can_read
+from rag_pipelines.index.access import AccessPolicy, Readers
 from rag_pipelines.index.bm25 import Bm25Model
 from rag_pipelines.index.bm25_access import Bm25AccessStats
 from rag_pipelines.index.bm25_tokenizer import Bm25Tokenizer
-from rag_pipelines.index.graph_build import chunk_node
 from rag_pipelines.index.graph_store import load_walk_layers
 from rag_pipelines.index.graph_walk import GraphWalker
 from rag_pipelines.index.layout import BM25_ACCESS, BM25_MODEL, CHUNKS, DOCUMENTS, GRAPH
 from rag_pipelines.index.manifest import BuildManifest
-from rag_pipelines.index.phrases import candidate_phrases
-from rag_pipelines.index.vector_store import PayloadFilter, SparseVector, VectorHit, VectorStore
+from rag_pipelines.index.vector_store import PayloadFilter, VectorStore
 from rag_pipelines.retrieval.access import VersionAccess
-from rag_pipelines.retrieval.filters import matches
-from rag_pipelines.retrieval.fusion import fuse_rankings
+from rag_pipelines.retrieval.fusion import RankTable
+from rag_pipelines.retrieval.legs.base import LegQuery, LegResult, registered_legs
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import Hit, Mode, SearchResponse
 from rag_pipelines.retrieval.rerank import CrossEncoderReranker, blend_orders
 
 Encoder = Callable[[str], np.ndarray]
+Ordered = list[tuple[str, float, dict[str, int]]]
+QUERY_VECTORS = 1024  # query embeddings kept per version (repeated queries skip the model)
+# Legs that do not read each other run side by side; ONNX Runtime, Qdrant Edge and numpy
+# release the GIL while they work.
+_pool = ThreadPoolExecutor(4, thread_name_prefix="retrieval-leg")
 
 
-@dataclass
-class LegResult:
-    """One leg's ranking: chunk ids best first, with scores and payloads where known."""
+class VectorCache:
+    """An LRU map from query text to its embedding."""
 
-    ids: list[str]
-    scores: dict[str, float] = field(default_factory=dict)
-    payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    def __init__(self, encode: Encoder, size: int = QUERY_VECTORS) -> None:
+        self._encode = encode
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
-    @classmethod
-    def from_hits(cls, hits: list[VectorHit]) -> LegResult:
-        """A leg result from store hits."""
-        return cls(
-            ids=[h.chunk_id for h in hits],
-            scores={h.chunk_id: h.score for h in hits},
-            payloads={h.chunk_id: h.payload for h in hits},
-        )
+    def __call__(self, text: str) -> np.ndarray:
+        """The text's vector, computed once while it stays among the recent ones."""
+        with self._lock:
+            vector = self._vectors.get(text)
+            if vector is not None:
+                self._vectors.move_to_end(text)
+                return vector
+        vector = self._encode(text)
+        self.put(text, vector)
+        return vector
+
+    def clear(self) -> None:
+        """Forget every vector."""
+        with self._lock:
+            self._vectors.clear()
+
+    def put(self, text: str, vector: np.ndarray) -> None:
+        """Remember a vector computed elsewhere (a batch of golden-set queries)."""
+        with self._lock:
+            self._vectors[text] = vector
+            self._vectors.move_to_end(text)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
 
 
 class VersionIndex:
@@ -61,11 +82,13 @@ class VersionIndex:
         encode: Encoder,
         reranker: CrossEncoderReranker | None = None,
         rerank_default: bool = False,
+        encode_many: Callable[[list[str]], np.ndarray] | None = None,
     ) -> None:
         self.manifest = manifest
         self.version = manifest.version
         self.store = store
-        self.encode = encode
+        self.encode = VectorCache(encode)
+        self.encode_many = encode_many or (lambda texts: np.stack([encode(t) for t in texts]))
         self.reranker = reranker
         self.rerank_default = rerank_default
         self.fusion = FusionSettings.model_validate(manifest.retrieval.get("fusion", {}))
@@ -86,51 +109,49 @@ class VersionIndex:
         self.lookup = SnapshotLookup(build_dir / DOCUMENTS, build_dir / CHUNKS)
 
     # -- legs -------------------------------------------------------------------------------
-    def dense(self, vector: np.ndarray, limit: int, flt: PayloadFilter | None) -> LegResult:
-        """Nearest chunks by embedding."""
-        return LegResult.from_hits(self.store.search(self.manifest.collection, vector, limit, flt))
-
-    def keyword(
-        self, query: str, limit: int, flt: PayloadFilter | None, readers: Readers = None
-    ) -> LegResult:
-        """Chunks by BM25, with the idf of the chunks `readers` may read."""
-        indices, values = self.bm25.query_vector(self.tokenize(query))
-        stats = self.bm25_access
-        if stats is not None and readers is not None and not self.access.open_to(readers):
-            visible = frozenset(c for c in stats.documents if can_read(c, readers))
-            values = stats.query_weights(self.bm25, indices, values, visible)
-        hits = self.store.search_sparse(
-            self.manifest.bm25_collection, SparseVector(indices, values), limit, flt
-        )
-        return LegResult.from_hits(hits)
-
-    def graph(
+    def run_legs(
         self,
         query: str,
+        mode: Mode,
         limit: int,
-        flt: PayloadFilter | None,
-        seeds_from: list[LegResult],
+        flt: PayloadFilter | None = None,
         walker: GraphWalker | None = None,
-    ) -> LegResult:
-        """Chunks by a walk from the query's key phrases and the other legs' top hits.
+        vector: np.ndarray | None = None,
+        readers: Readers = None,
+    ) -> dict[str, LegResult]:
+        """The legs a mode needs, stage by stage; the legs of one stage run side by side."""
+        registered = registered_legs()
+        needs = {name: leg.needs(self) for name, leg in registered.items()}
+        q = LegQuery(query, limit, flt, walker, self.encode, vector, readers)
+        results: dict[str, LegResult] = {}
+        for stage in plan(mode, needs):
+            prior = dict(results)
+            if len(stage) == 1:
+                results[stage[0]] = registered[stage[0]].run(self, q, prior)
+                continue
+            futures = {n: _pool.submit(registered[n].run, self, q, prior) for n in stage[1:]}
+            results[stage[0]] = registered[stage[0]].run(self, q, prior)
+            results.update({n: f.result() for n, f in futures.items()})
+        return results
 
-        `walker` is the caller's view of the graph (hidden documents removed); the legs it is
-        seeded from must come from the same view.
-        """
-        walker = walker or self.walker
-        seeds: dict[int, float] = {}
-        for phrase in set(candidate_phrases(query, self.max_phrase_words)):
-            for i in walker.phrases.get(phrase, ()):  # its node in every access layer
-                seeds[i] = 1.0 + phrase.count(" ")
-        for leg in seeds_from:
-            for rank, chunk_id in enumerate(leg.ids[: self.seed_hits], start=1):
-                if (node := walker.index.get(chunk_node(chunk_id))) is not None:
-                    seeds[node] = seeds.get(node, 0.0) + 1.0 / rank
-        scores = walker.walk_indices(seeds, self.walk_steps, self.restart)
-        ranked = sorted(scores, key=lambda c: (-scores[c], c))[: limit * 3]
-        payloads = self.store.retrieve(self.manifest.collection, ranked)
-        kept = [c for c in ranked if c in payloads and matches(payloads[c], flt)][:limit]
-        return LegResult(ids=kept, scores={c: scores[c] for c in kept}, payloads=payloads)
+    def rank(self, mode: Mode, results: Mapping[str, LegResult], depth: int) -> Ordered:
+        """(chunk id, score, 1-based rank per leg) best first: one leg's order, or fused."""
+        if mode == HYBRID:
+            table = RankTable({name: leg.ids for name, leg in results.items()})
+            return [
+                (f.id, f.score, f.ranks)
+                for f in table.fused(self.fusion.weights, self.fusion.k, depth)
+            ]
+        leg = results[mode]
+        ranks = {
+            name: {c: r for r, c in reversed(list(enumerate(res.ids, start=1)))}
+            for name, res in results.items()
+        }
+        scores = leg.score_of()
+        return [
+            (cid, scores[cid], {n: rk[cid] for n, rk in ranks.items() if cid in rk})
+            for cid in leg.ids[:depth]
+        ]
 
     # -- search -----------------------------------------------------------------------------
     def search(
@@ -146,6 +167,7 @@ class VersionIndex:
 
         `readers` are the caller's groups (None: everything). Every leg applies them itself, so
         a hidden chunk is never a candidate, a seed, a graph neighbour or a rerank input.
+        Legs return ids and scores; payloads are read once, for the hits returned.
         """
         started = time.perf_counter()
         flt = self.access.restrict(flt, readers)
@@ -154,39 +176,16 @@ class VersionIndex:
         if do_rerank and self.reranker is None:
             do_rerank = False
         depth = max(top_k, self.rerank_settings.top_n if do_rerank else 0)
-        limit = max(depth, self.fusion.candidates if mode == "hybrid" else depth)
-        legs: dict[str, LegResult] = {}
-        if mode in ("dense", "hybrid") or (mode == "graph" and self.seed_hits):
-            legs["dense"] = self.dense(self.encode(query), limit, flt)
-        if mode in ("bm25", "hybrid") or (mode == "graph" and self.seed_hits):
-            legs["bm25"] = self.keyword(query, limit, flt, readers)
-        if mode in ("graph", "hybrid"):
-            legs["graph"] = self.graph(
-                query, limit, flt, [legs[k] for k in ("dense", "bm25") if k in legs], walker
-            )
-
-        payloads: dict[str, dict[str, Any]] = {}
-        for leg in legs.values():
-            payloads.update(leg.payloads)
-        if mode == "hybrid":
-            fused = fuse_rankings(
-                {name: leg.ids for name, leg in legs.items()},
-                self.fusion.weights,
-                self.fusion.k,
-                depth,
-            )
-            ordered = [(f.id, f.score, f.ranks) for f in fused]
-        else:
-            leg = legs[mode]
-            ranks_by_id = {
-                cid: {name: r.ids.index(cid) + 1 for name, r in legs.items() if cid in r.scores}
-                for cid in leg.ids[:depth]
-            }
-            ordered = [(cid, leg.scores[cid], ranks_by_id[cid]) for cid in leg.ids[:depth]]
-
+        limit = max(depth, self.fusion.candidates if mode == HYBRID else depth)
+        ordered = self.rank(
+            mode, self.run_legs(query, mode, limit, flt, walker, None, readers), depth
+        )
+        head = ordered[: self.rerank_settings.top_n] if do_rerank else []
+        payloads = self.store.retrieve(
+            self.manifest.collection, [c for c, _, _ in ordered[: max(top_k, len(head))]]
+        )
         rerank_scores: dict[str, float] = {}
-        if do_rerank and ordered and self.reranker is not None:
-            head = ordered[: self.rerank_settings.top_n]
+        if head and self.reranker is not None:
             passages = [
                 str(payloads[cid].get("embed_text") or payloads[cid].get("text", ""))
                 for cid, _, _ in head

@@ -19,6 +19,7 @@ class SnapshotLookup:
         self.chunks_path = chunks_path
         self._doc_offsets: dict[str, int] | None = None
         self._chunk_offsets: dict[str, int] = {}
+        self._chunk_documents: dict[str, str] = {}
         self._chunks_by_doc: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
@@ -31,6 +32,7 @@ class SnapshotLookup:
                 offsets[f"{record['source']}/{record['id']}"] = offset
             for offset, record in _scan(self.chunks_path):
                 self._chunk_offsets[record["id"]] = offset
+                self._chunk_documents[record["id"]] = record["document_id"]
                 key = f"{record['source']}/{record['document_id']}"
                 self._chunks_by_doc.setdefault(key, []).append(
                     {
@@ -42,6 +44,11 @@ class SnapshotLookup:
                     }
                 )
             self._doc_offsets = offsets
+
+    def chunk_documents(self) -> dict[str, str]:
+        """chunk id → document id, for every chunk of the version."""
+        self._index()
+        return self._chunk_documents
 
     def document(self, key: str) -> Document | None:
         """A document by `source/document_id`."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-Mode = Literal["dense", "bm25", "graph", "hybrid"]
-LEGS: tuple[str, ...] = ("dense", "bm25", "graph")
+from rag_pipelines.config.models import Mode
+
+__all__ = ["Hit", "Mode", "Provenance", "SearchResponse"]
 
 
 class Provenance(BaseModel):

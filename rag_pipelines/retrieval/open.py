@@ -20,7 +20,9 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
     registry = ctx.registry
     manifest = registry.manifest(version)
     build_dir = registry.build_path(version)
-    model = model_for(ctx.config.embedding, manifest.model_ref, manifest.model)
+    model = model_for(
+        ctx.config.embedding, manifest.model_ref, manifest.model, ctx.workspace.onnx_dir
+    )
     record = load_reranker_record(build_dir)
     reranker = (
         reranker_for(record.model_path, _device(ctx)) if record and record.model_path else None
@@ -32,6 +34,7 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
         lambda text: model.encode([text])[0],
         reranker,
         rerank_default=bool(record and record.enabled_by_default and reranker),
+        encode_many=model.encode,
     )
     tuned = load_fusion_record(build_dir)
     if tuned is not None:  # measured on this version's tuning queries; beats the configured one

@@ -75,6 +75,7 @@ def test_encode_uses_the_configured_batch_size(
 ) -> None:
     """encode passes settings.batch_size down, and the model runs ceil(n / batch) forward passes."""
     monkeypatch.setattr(minilm, "settings", EmbeddingSettings(device="cpu", batch_size=batch_size))
+    monkeypatch.setattr(minilm, "onnx", None)  # the torch path (ONNX: test_onnx_backend)
     encode_kwargs: list[dict[str, Any]] = []
     forwards: list[int] = []
     inner = minilm._model

@@ -23,8 +23,15 @@ from rag_pipelines.chunking.chunker import Chunker
 from rag_pipelines.chunking.models import Chunk
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.embedding.model import SentenceTransformerModel
+from rag_pipelines.index.manifest import BuildManifest
+from rag_pipelines.index.stores import open_vector_store
 from rag_pipelines.index.versions import VersionRegistry
 from rag_pipelines.ingest.models import Document
+from rag_pipelines.pipeline.build.changes import model_change
+from rag_pipelines.retrieval.model_cache import model_for
+from rag_pipelines.retrieval.open import open_version
 from rag_pipelines.workspace import Workspace
 from tests.scifact import judged_slice
 
@@ -184,3 +191,46 @@ def test_a_harmless_new_model_version_passes_and_is_published(
     assert after.published and after.runs[-1].success
     assert live_version(published) not in (before,)
     assert published.registry.manifest(live_version(published)).model.name == "minilm-retuned"
+
+
+def test_switching_to_int8_is_a_model_change_judged_by_the_gate(published: Slice) -> None:
+    """onnx-int8 re-embeds into a new version gated against live; fp32 ONNX vs torch is not a
+    change. Publication follows the verdict, and the service encodes queries with int8."""
+    before = live_version(published)
+    live_model = published.registry.manifest(before).model
+    assert live_model.quantization is None
+    same = published.config("torch", embedding={"device": "cpu", "backend": "torch"})
+    assert model_change(PipelineContext(same)) is None
+    int8 = published.config("int8", embedding={"device": "cpu", "backend": "onnx-int8"})
+    change = model_change(PipelineContext(int8))
+    assert change is not None and change.configured.endswith("+int8")
+    after = build(int8)
+    candidate = published.registry.versions()[-1]
+    assert candidate != before
+    manifest = published.registry.manifest(candidate)
+    assert manifest.model.key != live_model.key and manifest.model.quantization == "int8"
+    assert after.metadata("live_version") == before
+    table = str(after.metadata("table"))
+    assert "| hybrid |" in table, table
+    assert after.published == after.check.passed, after.check.description
+    if after.published:
+        assert live_version(published) == candidate
+        ctx = PipelineContext(int8)
+        store = open_vector_store(ctx.config.index.qdrant, ctx.workspace)
+        index = open_version(ctx, candidate, store)
+        try:
+            response = index.search("cancer", 3, "dense")
+            assert response.model_fingerprint == manifest.model.key
+            assert index_model(ctx, manifest).backend == "onnx-int8"
+        finally:
+            index.close()
+            store.close()
+    else:
+        assert live_version(published) == before
+
+
+def index_model(ctx: PipelineContext, manifest: BuildManifest) -> SentenceTransformerModel:
+    """The query encoder the service uses for a version."""
+    return model_for(
+        ctx.config.embedding, manifest.model_ref, manifest.model, ctx.workspace.onnx_dir
+    )

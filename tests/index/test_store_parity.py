@@ -48,3 +48,16 @@ def test_payload_round_trips(
     for store in stores:
         for hit in store.search(COLLECTION, corpus.queries[0], 5):
             assert hit.payload == by_id[hit.chunk_id]
+
+
+def test_ids_only_search_returns_the_same_hits_without_payloads(
+    stores: tuple[ClientVectorStore, EdgeVectorStore], corpus: EmbeddedCorpus
+) -> None:
+    """ids_only gives the same ids and scores in both stores, payloads cut to the chunk id."""
+    for store in stores:
+        for query in corpus.queries[:5]:
+            full = store.search(COLLECTION, query, 10)
+            lean = store.search(COLLECTION, query, 10, ids_only=True)
+            assert [h.chunk_id for h in lean] == [h.chunk_id for h in full]
+            assert [h.score for h in lean] == [h.score for h in full]
+            assert all(h.payload == {"chunk_id": h.chunk_id} for h in lean)

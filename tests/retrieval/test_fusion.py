@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from rag_pipelines.retrieval.fusion import fuse_rankings
+from rag_pipelines.retrieval.fusion import RankTable, fuse_rankings
 
 
 @pytest.mark.parametrize(
@@ -109,3 +111,21 @@ def test_fusion_is_order_independent_across_legs() -> None:
     assert [(f.id, f.score, f.ranks) for f in forward] == [
         (f.id, pytest.approx(f.score), f.ranks) for f in backward
     ]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rank_table_fuses_as_fuse_rankings(seed: int) -> None:
+    """The array fusion gives fuse_rankings' order, ranks and scores, duplicates and ties too."""
+    rng = random.Random(seed)
+    for _ in range(60):
+        pool = [f"c{i}" for i in range(rng.randint(1, 50))]
+        legs = {
+            leg: [rng.choice(pool) for _ in range(rng.randint(0, 40))]
+            for leg in ("dense", "bm25", "graph")
+        }
+        weights = {"dense": rng.choice([0.0, 0.5, 1.0]), "bm25": rng.choice([0.0, 1.0, 2.0])}
+        k, limit = rng.choice([1, 10, 60]), rng.choice([None, 5, 20])
+        expected = fuse_rankings(legs, weights, k, limit)
+        got = RankTable(legs).fused(weights, k, limit)
+        assert [(f.id, f.ranks) for f in got] == [(f.id, f.ranks) for f in expected]
+        assert [f.score for f in got] == pytest.approx([f.score for f in expected], abs=1e-12)

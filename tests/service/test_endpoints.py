@@ -9,9 +9,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from rag_pipelines.config.legs import leg_names
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.context import PipelineContext
-from rag_pipelines.retrieval.models import LEGS
 from tests.service.pipeline import NESTED_ID
 
 MODES = ("dense", "bm25", "graph", "hybrid")
@@ -102,7 +102,7 @@ def test_search_hits_carry_score_ranks_text_and_provenance(
     assert "3 days" in " ".join(h["text"] for h in hits[:3])
     for hit in hits:
         assert hit["text"].strip()
-        assert hit["ranks"] and set(hit["ranks"]) <= set(LEGS)
+        assert hit["ranks"] and set(hit["ranks"]) <= set(leg_names())
         if mode != "hybrid":
             assert hit["ranks"][mode] == hit["rank"]
         prov = hit["provenance"]
@@ -120,14 +120,14 @@ def test_search_hits_carry_score_ranks_text_and_provenance(
 def test_hybrid_ranks_name_exactly_the_legs_that_found_each_hit(http: httpx.Client) -> None:
     """Each leg's rank in a hybrid hit equals that chunk's rank in the leg searched alone."""
     hybrid = search(http, HOTEL, top_k=30, mode="hybrid")["hits"]
-    for leg in LEGS:
+    for leg in leg_names():
         alone = search(http, HOTEL, top_k=100, mode=leg)["hits"]
         rank_of = {h["chunk_id"]: h["rank"] for h in alone}
         for hit in hybrid:
             assert hit["ranks"].get(leg) == rank_of.get(hit["chunk_id"]), (leg, hit["chunk_id"])
     # Both cases occur: hits every leg found, and hits only some legs found.
-    assert any(set(h["ranks"]) == set(LEGS) for h in hybrid)
-    assert any(set(h["ranks"]) < set(LEGS) for h in hybrid)
+    assert any(set(h["ranks"]) == set(leg_names()) for h in hybrid)
+    assert any(set(h["ranks"]) < set(leg_names()) for h in hybrid)
 
 
 def test_pdf_hits_carry_their_pages(http: httpx.Client) -> None:

@@ -1,0 +1,121 @@
+"""Encode with ONNX Runtime: length-sorted batches, tokenizing the next batch during inference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag_pipelines.errors import ModelLoadError
+
+Batch = dict[str, np.ndarray]
+MIN_COSINE = 0.9999
+VERIFY_TEXTS = (
+    "Aspirin reduces the risk of myocardial infarction.",
+    "  Leading and trailing spaces are stripped the way sentence-transformers strips them.  ",
+    "Short.",
+    "A longer passage about protein folding, kinases and the regulation of gene expression "
+    "in mammalian cells, with numbers like 3.5 mg/kg and symbols such as β-catenin (p < 0.05).",
+)
+
+
+class OnnxEncoder:
+    """Mean-pooled, optionally normalized sentence vectors from an exported transformer."""
+
+    def __init__(
+        self,
+        path: Path,
+        tokenizer: Any,
+        max_seq_length: int,
+        batch_size: int,
+        normalize: bool,
+        threads: int = 0,
+    ) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.path = path
+        self.tokenizer = tokenizer
+        self.max_seq_length = max_seq_length
+        self.batch_size = batch_size
+        self.normalize = normalize
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="onnx-tokenize")
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """float32 vectors in the order of `texts`.
+
+        Texts are sorted by length so a batch pads to similar lengths; while ONNX Runtime runs
+        one batch (it releases the GIL) the next one is tokenized on a helper thread.
+        """
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        chunks = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        out: np.ndarray | None = None
+        for rows, vectors in zip(chunks, self._run(texts, chunks), strict=True):
+            if out is None:
+                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors
+        return out if out is not None else np.zeros((0, 0), dtype=np.float32)
+
+    def _run(self, texts: list[str], chunks: list[list[int]]) -> Iterator[np.ndarray]:
+        if len(chunks) == 1:  # one query: no thread hand-off
+            yield self._infer(self._tokenize([texts[i] for i in chunks[0]]))
+            return
+        pending: Future[Batch] = self._pool.submit(self._tokenize, [texts[i] for i in chunks[0]])
+        for n in range(len(chunks)):
+            batch = pending.result()
+            if n + 1 < len(chunks):
+                pending = self._pool.submit(self._tokenize, [texts[i] for i in chunks[n + 1]])
+            yield self._infer(batch)
+
+    def _tokenize(self, texts: list[str]) -> Batch:
+        encoded = self.tokenizer(
+            [t.strip() for t in texts],
+            padding=True,
+            truncation=True,
+            max_length=self.max_seq_length,
+            return_tensors="np",
+        )
+        batch = {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items() if k in self._inputs}
+        if "token_type_ids" in self._inputs and "token_type_ids" not in batch:
+            batch["token_type_ids"] = np.zeros_like(batch["input_ids"])
+        return batch
+
+    def _infer(self, batch: Batch) -> np.ndarray:
+        (hidden,) = self.session.run(["last_hidden_state"], batch)
+        mask = batch["attention_mask"][..., None].astype(np.float32)
+        summed = (hidden * mask).sum(axis=1)
+        vectors = summed / np.clip(mask.sum(axis=1), 1e-9, None)
+        if self.normalize:
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = vectors / np.clip(norms, 1e-12, None)
+        return vectors.astype(np.float32)
+
+    def close(self) -> None:
+        """Stop the tokenizer thread."""
+        self._pool.shutdown(wait=False)
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine similarity."""
+    na = a / np.clip(np.linalg.norm(a, axis=1, keepdims=True), 1e-12, None)
+    nb = b / np.clip(np.linalg.norm(b, axis=1, keepdims=True), 1e-12, None)
+    return np.asarray((na * nb).sum(axis=1))
+
+
+def verify_export(encoder: OnnxEncoder, reference: np.ndarray, model: str) -> float:
+    """The lowest cosine between the export's and torch's vectors of VERIFY_TEXTS; refuses below
+    MIN_COSINE (the export is then not the same model)."""
+    lowest = float(cosines(encoder.encode(list(VERIFY_TEXTS)), reference).min())
+    if lowest < MIN_COSINE:
+        raise ModelLoadError(
+            f"the ONNX export of {model} at {encoder.path} differs from torch (cosine {lowest:.6f}"
+            f" < {MIN_COSINE}); delete that file to re-export, or set embedding.backend: torch"
+        )
+    return lowest

@@ -1,0 +1,107 @@
+"""Export a sentence-transformers BERT-family model to ONNX once, and quantize it to int8."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import os
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+from rag_pipelines.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_lock = threading.Lock()
+
+
+def artifact_dir(cache_dir: Path, fingerprint_key: str) -> Path:
+    """Where the exports of one model fingerprint live (torch's version is part of the key)."""
+    import torch
+
+    digest = hashlib.sha256(f"{fingerprint_key}|torch={torch.__version__}".encode()).hexdigest()
+    return cache_dir / digest[:24]
+
+
+def ensure_export(st_model: Any, folder: Path, int8: bool) -> Path:
+    """The fp32 (or int8) ONNX file of `st_model` in `folder`, made on first use."""
+    with _lock:
+        fp32 = folder / "model.onnx"
+        if not fp32.exists():
+            _atomic(fp32, lambda tmp: export_onnx(st_model, tmp))
+        if not int8:
+            return fp32
+        quantized = folder / "model.int8.onnx"
+        if not quantized.exists():
+            _atomic(quantized, lambda tmp: quantize_int8(fp32, tmp))
+        return quantized
+
+
+def export_onnx(st_model: Any, path: Path) -> None:
+    """torch.onnx.export of the underlying transformer: token embeddings out, dynamic shapes."""
+    import torch
+
+    transformer = st_model[0].auto_model.eval()
+    accepted = inspect.signature(transformer.forward).parameters
+    names = [name for name in INPUTS if name in accepted]  # MPNet, RoBERTa: no token types
+
+    class _Keywords(torch.nn.Module):
+        """Passes the inputs by name (the positional order differs between architectures)."""
+
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *inputs: Any) -> Any:
+            return self.model(**dict(zip(names, inputs, strict=True))).last_hidden_state
+
+    sample = st_model.tokenizer(
+        ["an example text", "a second, somewhat longer example text"],
+        padding=True,
+        return_tensors="pt",
+    )
+    if "token_type_ids" in names and "token_type_ids" not in sample:
+        sample["token_type_ids"] = torch.zeros_like(sample["input_ids"])
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*names, "last_hidden_state")}
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer and legacy-exporter notices
+            torch.onnx.export(
+                _Keywords(transformer),
+                tuple(sample[name] for name in names),
+                str(path),
+                input_names=names,
+                output_names=["last_hidden_state"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
+    except Exception as exc:
+        raise ModelLoadError(
+            f"could not export {type(transformer).__name__} to ONNX ({exc}); "
+            "set embedding.backend: torch"
+        ) from exc
+    log.info("exported %s to %s", type(transformer).__name__, path)
+
+
+def quantize_int8(source: Path, target: Path) -> None:
+    """onnxruntime's dynamic quantization: int8 weights, activations quantized per batch."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+
+
+def _atomic(path: Path, write: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, suffix=".onnx.part")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,196 @@
+"""This project's query path beside the libraries it could be replaced by, on the same data.
+
+Usage: python scripts/bench_compare.py [--sizes 100000] [--queries 200] [--docs N] [--out FILE]
+
+One run builds a version of each size (SciFact's chunks replicated, as bench_latency.py does)
+and times, query by query on the same queries:
+- the engine: dense, bm25 and hybrid modes (query embedding included, vector cache cleared),
+  and each leg alone (embedding excluded);
+- BM25 baselines on the same tokens: rank_bm25.BM25Okapi and bm25s;
+- dense baselines on the same vectors: raw Qdrant Edge (the shard queried directly, no payload)
+  and qdrant-client local mode (in memory);
+- query encoding: raw SentenceTransformer.encode (torch) against the configured encoder.
+Ratios are baseline p50 / ours p50 (above 1: ours is faster). JSON in bench-results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench_latency module
+
+from bench_latency import (
+    bench_client_local,
+    bench_legs,
+    build_size,
+    percentiles,
+    prepare_base,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+PAIRS = (  # (ours, baseline): what each baseline replaces
+    ("edge_bm25_search", "rank_bm25"),
+    ("edge_bm25_search", "bm25s"),
+    ("edge_dense_search", "raw_qdrant_edge"),
+    ("edge_dense_search", "qdrant_client_local"),
+    ("query_embedding", "sentence_transformers_encode"),
+)
+
+
+def main() -> None:
+    """Build each size, time ours and the baselines, print ratios, write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "scifact")
+    parser.add_argument("--state", type=Path, default=REPO / ".rag-bench")
+    parser.add_argument("--sizes", default="100000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--baseline-queries", type=int, default=50)
+    parser.add_argument("--docs", type=int, default=0, help="first N documents only (0: all)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "compare.json")
+    args = parser.parse_args()
+    if not (args.data / "corpus.jsonl").exists():
+        sys.exit(f"SciFact not found at {args.data}; the benchmark needs ../shared/data/scifact")
+    chunks, documents, model, queries = prepare_base(args)
+    results: dict[str, object] = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "model": model.fingerprint.key,
+        "encoder_backend": model.backend,
+        "queries": len(queries),
+        "sizes": {},
+    }
+    for size in [int(s) for s in args.sizes.split(",")]:
+        ctx, store, index, replicated, _ = build_size(args, size, chunks, documents, model)
+        vectors = [model.encode([q])[0] for q in queries]
+        few = args.baseline_queries
+        ours = {**engine_modes(index, queries), **bench_legs(index, queries, vectors)}
+        ours["query_embedding"] = timed(lambda q: model.encode([q]), queries)
+        baselines = {
+            "rank_bm25": bench_rank_bm25(index, replicated, queries[:few]),
+            "bm25s": bench_bm25s(index, replicated, queries),
+            "raw_qdrant_edge": bench_raw_edge(store, index, vectors),
+            "qdrant_client_local": bench_client_local(
+                ctx, replicated, vectors[:few], args.state / f"size-{size}"
+            ),
+            "sentence_transformers_encode": bench_st_encode(model, queries),
+        }
+        ratios = {
+            f"{base} / {mine}": round(baselines[base]["p50_ms"] / ours[mine]["p50_ms"], 2)
+            for mine, base in PAIRS
+        }
+        results["sizes"][str(size)] = {  # type: ignore[index]
+            "chunks": size,
+            "ours": ours,
+            "baselines": baselines,
+            "ratios_p50": ratios,
+        }
+        index.close()
+        store.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(render(results))
+
+
+def timed(run, items):  # type: ignore[no-untyped-def]
+    """p50/p95/p99 of `run` over the items, after one warm-up call."""
+    run(items[0])
+    samples = []
+    for item in items:
+        t = time.perf_counter()
+        run(item)
+        samples.append(time.perf_counter() - t)
+    return percentiles(samples)
+
+
+def engine_modes(index, queries):  # type: ignore[no-untyped-def]
+    """search() per mode, top 10, the query embedded each time (vector cache cleared)."""
+    out = {}
+    for mode in ("dense", "bm25", "hybrid"):
+        index.search(queries[0], 10, mode, False)
+        index.encode.clear()
+        out[f"engine_{mode}"] = timed(lambda q, m=mode: index.search(q, 10, m, False), queries)
+        index.encode.clear()
+    return out
+
+
+def bench_rank_bm25(index, chunks, queries):  # type: ignore[no-untyped-def]
+    """rank_bm25.BM25Okapi (pure Python) on the engine's tokens: score all, take the top 10."""
+    import numpy as np
+    from rank_bm25 import BM25Okapi
+
+    bm25 = BM25Okapi([index.tokenize(c.embed_text) for c in chunks])
+
+    def query(q: str) -> None:
+        scores = bm25.get_scores(index.tokenize(q))
+        np.argpartition(scores, -10)[-10:]
+
+    return timed(query, queries)
+
+
+def bench_bm25s(index, chunks, queries):  # type: ignore[no-untyped-def]
+    """bm25s (sparse matrices, numpy) on the engine's tokens, top 10."""
+    import bm25s
+
+    retriever = bm25s.BM25()
+    corpus = [index.tokenize(c.embed_text) for c in chunks]
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in corpus]
+    retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+
+    def query(q: str) -> None:
+        tokens = [t for t in index.tokenize(q) if t in vocab] or [next(iter(vocab))]
+        retriever.retrieve([tokens], k=10, show_progress=False, n_threads=1)
+
+    return timed(query, queries)
+
+
+def bench_raw_edge(store, index, vectors):  # type: ignore[no-untyped-def]
+    """The version's own Qdrant Edge shard queried directly: nearest 10, no payload."""
+    import numpy as np
+    from qdrant_edge import Query, QueryRequest
+
+    shard = store._shard(index.manifest.collection)
+
+    def query(v: np.ndarray) -> None:
+        request = QueryRequest(
+            limit=10, query=Query.Nearest(v.astype(np.float32).tolist(), using="dense")
+        )
+        shard.query(request)
+
+    return timed(query, vectors)
+
+
+def bench_st_encode(model, queries):  # type: ignore[no-untyped-def]
+    """SentenceTransformer.encode of one query on torch (what embedding used before ONNX)."""
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(model.resolved.path), device="cpu", local_files_only=True)
+    return timed(lambda q: st.encode([q], normalize_embeddings=True), queries)
+
+
+def render(results: dict[str, object]) -> str:
+    """Markdown: every figure with p50/p95/p99, then the ratios."""
+    lines = ["| chunks | what | p50 ms | p95 ms | p99 ms |", "| --- | --- | --- | --- | --- |"]
+    for size, r in results["sizes"].items():  # type: ignore[attr-defined]
+        for group in ("ours", "baselines"):
+            for name, p in r[group].items():
+                label = name if group == "ours" else f"{name} (baseline)"
+                lines.append(
+                    f"| {size} | {label} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} |"
+                )
+    lines += ["", "| chunks | baseline p50 / ours p50 | ratio |", "| --- | --- | --- |"]
+    for size, r in results["sizes"].items():  # type: ignore[attr-defined]
+        for pair, ratio in r["ratios_p50"].items():
+            lines.append(f"| {size} | {pair} | {ratio} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""The ONNX Runtime backend: the same vectors as torch in fp32, a new model identity in int8."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag_pipelines.config.models import EmbeddingSettings
+from rag_pipelines.embedding.backend import BackendUnavailable, select_backend
+from rag_pipelines.embedding.identity import configured_identity
+from rag_pipelines.embedding.model import SentenceTransformerModel
+from rag_pipelines.embedding.onnx_encoder import cosines
+from rag_pipelines.embedding.onnx_export import artifact_dir
+from rag_pipelines.errors import ModelLoadError
+
+
+@pytest.fixture(scope="module")
+def onnx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh export cache for this module."""
+    return tmp_path_factory.mktemp("onnx")
+
+
+@pytest.fixture(scope="module")
+def torch_model() -> SentenceTransformerModel:
+    """The bundled MiniLM on torch."""
+    return SentenceTransformerModel(EmbeddingSettings(device="cpu", backend="torch"))
+
+
+@pytest.fixture(scope="module")
+def onnx_model(onnx_dir: Path) -> SentenceTransformerModel:
+    """The bundled MiniLM exported to ONNX (fp32)."""
+    return SentenceTransformerModel(EmbeddingSettings(device="cpu", backend="onnx"), None, onnx_dir)
+
+
+@pytest.fixture(scope="module")
+def int8_model(onnx_dir: Path, onnx_model: SentenceTransformerModel) -> SentenceTransformerModel:
+    """The fp32 export quantized to int8."""
+    settings = EmbeddingSettings(device="cpu", backend="onnx-int8")
+    return SentenceTransformerModel(settings, None, onnx_dir)
+
+
+@pytest.fixture(scope="module")
+def abstracts(scifact_dir: Path) -> list[str]:
+    """80 SciFact abstracts of every length, and queries."""
+    with (scifact_dir / "corpus.jsonl").open(encoding="utf-8") as handle:
+        texts = [json.loads(line)["text"] for line, _ in zip(handle, range(60), strict=False)]
+    with (scifact_dir / "queries.jsonl").open(encoding="utf-8") as handle:
+        texts += [json.loads(line)["text"] for line, _ in zip(handle, range(20), strict=False)]
+    return texts
+
+
+@pytest.mark.parametrize(
+    ("backend", "device", "expected"),
+    [
+        ("auto", "cpu", "onnx"),
+        ("auto", "cuda", "torch"),
+        ("auto", "mps", "torch"),
+        ("torch", "cpu", "torch"),
+        ("onnx", "cpu", "onnx"),
+        ("onnx-int8", "cpu", "onnx-int8"),
+    ],
+)
+def test_backend_choice(backend: str, device: str, expected: str) -> None:
+    """auto is ONNX Runtime on CPU and torch on an accelerator."""
+    assert select_backend(backend, device) == expected
+
+
+def test_onnx_on_a_gpu_is_refused_with_advice() -> None:
+    """An ONNX backend configured with a CUDA device says which backend to use instead."""
+    with pytest.raises(BackendUnavailable, match="use backend torch or auto"):
+        select_backend("onnx", "cuda")
+
+
+def test_onnx_vectors_match_torch_on_real_texts(
+    torch_model: SentenceTransformerModel,
+    onnx_model: SentenceTransformerModel,
+    abstracts: list[str],
+) -> None:
+    """fp32 ONNX vectors equal torch's (cosine ≥ 0.9999 on every text), in the input order."""
+    expected = torch_model.encode(abstracts)
+    got = onnx_model.encode(abstracts)
+    assert got.shape == expected.shape == (len(abstracts), 384)
+    assert cosines(got, expected).min() >= 0.9999
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    single = onnx_model.encode([abstracts[-1]])
+    assert cosines(single, expected[-1:]).min() >= 0.9999
+
+
+def test_fp32_onnx_keeps_the_fingerprint_and_int8_changes_it(
+    torch_model: SentenceTransformerModel,
+    onnx_model: SentenceTransformerModel,
+    int8_model: SentenceTransformerModel,
+) -> None:
+    """Same vectors, same key; int8 vectors differ, so int8 is another model identity."""
+    assert onnx_model.fingerprint.key == torch_model.fingerprint.key
+    assert onnx_model.fingerprint.identity == torch_model.fingerprint.identity
+    assert int8_model.fingerprint.key != torch_model.fingerprint.key
+    assert int8_model.fingerprint.identity.endswith("+int8")
+    assert int8_model.fingerprint.quantization == "int8"
+    assert configured_identity(EmbeddingSettings(backend="onnx")) == (
+        torch_model.fingerprint.identity
+    )
+    assert configured_identity(EmbeddingSettings(backend="onnx-int8")) == (
+        int8_model.fingerprint.identity
+    )
+
+
+def test_int8_vectors_are_close_but_not_equal(
+    torch_model: SentenceTransformerModel,
+    int8_model: SentenceTransformerModel,
+    abstracts: list[str],
+) -> None:
+    """Quantization changes the vectors (hence the new identity) but keeps their direction."""
+    similarity = cosines(int8_model.encode(abstracts), torch_model.encode(abstracts))
+    assert similarity.mean() > 0.85
+    assert similarity.min() < 0.9999
+
+
+def test_the_export_is_cached_by_fingerprint(
+    onnx_dir: Path, onnx_model: SentenceTransformerModel, int8_model: SentenceTransformerModel
+) -> None:
+    """A second load reuses the export under the data dir instead of exporting again."""
+    folder = artifact_dir(onnx_dir, onnx_model.fingerprint.key)
+    export = folder / "model.onnx"
+    stamp = export.stat().st_mtime_ns
+    SentenceTransformerModel(EmbeddingSettings(device="cpu", backend="onnx"), None, onnx_dir)
+    assert export.stat().st_mtime_ns == stamp
+    assert sorted(p.name for p in folder.iterdir()) == ["model.int8.onnx", "model.onnx"]
+
+
+def test_an_export_that_differs_from_torch_is_refused(
+    tmp_path: Path, onnx_dir: Path, onnx_model: SentenceTransformerModel
+) -> None:
+    """A cached export that is not the model (here: the int8 file) is refused, not served."""
+    key = onnx_model.fingerprint.key
+    source, target = artifact_dir(onnx_dir, key), artifact_dir(tmp_path, key)
+    target.mkdir(parents=True)
+    shutil.copy(source / "model.int8.onnx", target / "model.onnx")
+    with pytest.raises(ModelLoadError, match="differs from torch"):
+        SentenceTransformerModel(EmbeddingSettings(device="cpu", backend="onnx"), None, tmp_path)
+
+
+@pytest.mark.parametrize("batch_size", [2, 64])
+def test_onnx_batches_are_length_sorted_and_sized(
+    onnx_model: SentenceTransformerModel, monkeypatch: pytest.MonkeyPatch, batch_size: int
+) -> None:
+    """ceil(n / batch) inference calls, longest texts first; vectors come back in input order."""
+    encoder = onnx_model.onnx
+    assert encoder is not None
+    monkeypatch.setattr(encoder, "batch_size", batch_size)
+    shapes: list[tuple[int, int]] = []
+    real_run = encoder.session.run
+
+    def spy_run(names: list[str], feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        shapes.append(feed["input_ids"].shape)
+        return real_run(names, feed)
+
+    monkeypatch.setattr(encoder.session, "run", spy_run)
+    texts = ["a", "a much longer text with many more words in it", "mid length text", "b", "c"]
+    vectors = onnx_model.encode(texts)
+    assert [rows for rows, _ in shapes] == ([2, 2, 1] if batch_size == 2 else [5])
+    if batch_size == 2:
+        assert shapes[0][1] > shapes[1][1] >= shapes[2][1]  # padded lengths shrink
+    one_by_one = np.stack([onnx_model.encode([t])[0] for t in texts])
+    assert cosines(vectors, one_by_one).min() >= 0.9999
