@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+ONNX_CACHE_ENV = "RAG_ONNX_CACHE"
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,13 @@ class Workspace:
 
     @property
     def onnx_dir(self) -> Path:
-        """ONNX exports of embedding models, one folder per model fingerprint."""
-        return self.root / "cache" / "onnx"
+        """ONNX exports of embedding models, one folder per model fingerprint.
+
+        `$RAG_ONNX_CACHE` shares one folder between pipelines (the folders are keyed by the
+        model fingerprint and the torch version, so sharing is safe); the tests use it.
+        """
+        shared = os.environ.get(ONNX_CACHE_ENV)
+        return Path(shared) if shared else self.root / "cache" / "onnx"
 
     @property
     def index_dir(self) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from rag_pipelines.embedding.fingerprint import ModelFingerprint
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# One ONNX export of MiniLM per machine for the whole suite (keyed by fingerprint and torch
+# version), instead of one per temporary data dir; subprocesses (Dagster runs) inherit it.
+os.environ.setdefault(
+    "RAG_ONNX_CACHE", str(Path(tempfile.gettempdir()) / "rag-pipelines-test-onnx")
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RAG_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -53,7 +53,7 @@ class ModelTokenizer:
 
 
 def default_onnx_dir() -> Path:
-    """Where ONNX exports go when no data dir is given (pipelines pass `<data_dir>/models/onnx`)."""
+    """Where ONNX exports go when no data dir is given (pipelines pass `<data_dir>/cache/onnx`)."""
     return Path.home() / ".cache" / "rag-pipelines" / "onnx"
 
 

@@ -197,11 +197,13 @@ def test_switching_to_int8_is_a_model_change_judged_by_the_gate(published: Slice
     """onnx-int8 re-embeds into a new version gated against live; fp32 ONNX vs torch is not a
     change. Publication follows the verdict, and the service encodes queries with int8."""
     before = live_version(published)
-    live_model = published.registry.manifest(before).model
+    live = published.registry.manifest(before)
+    live_model = live.model
     assert live_model.quantization is None
-    same = published.config("torch", embedding={"device": "cpu", "backend": "torch"})
+    model = {"device": "cpu", "model": live.model_ref}  # whichever model earlier tests published
+    same = published.config("torch", embedding={**model, "backend": "torch"})
     assert model_change(PipelineContext(same)) is None
-    int8 = published.config("int8", embedding={"device": "cpu", "backend": "onnx-int8"})
+    int8 = published.config("int8", embedding={**model, "backend": "onnx-int8"})
     change = model_change(PipelineContext(int8))
     assert change is not None and change.configured.endswith("+int8")
     after = build(int8)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from rag_pipelines.config import legs as registry
 from rag_pipelines.config.models import EvaluationSettings, FusionSettings, RetrievalSettings
 from rag_pipelines.evaluation.tuning import grid
-from rag_pipelines.config import legs as registry
 from rag_pipelines.retrieval.legs.base import LegQuery, LegResult
 
 

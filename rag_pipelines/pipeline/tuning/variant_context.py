@@ -11,7 +11,7 @@ from rag_pipelines.workspace import Workspace
 
 @dataclass(frozen=True)
 class SharedCacheWorkspace(Workspace):
-    """A variant's data dir whose embedding and model caches are the main pipeline's."""
+    """A variant's data dir whose embedding, model and ONNX caches are the main pipeline's."""
 
     shared: Path = Path()
 
@@ -24,6 +24,11 @@ class SharedCacheWorkspace(Workspace):
     def model_cache_dir(self) -> Path:
         """The main pipeline's model cache."""
         return Workspace(self.shared).model_cache_dir
+
+    @property
+    def onnx_dir(self) -> Path:
+        """The main pipeline's ONNX exports."""
+        return Workspace(self.shared).onnx_dir
 
 
 @dataclass(frozen=True)
