@@ -65,6 +65,9 @@ class VectorStoreResource(dg.ConfigurableResource):
     backend: str
     url: str | None = None
     api_key_env: str | None = None
+    # The server's key as a secret Dagster resolves at run time (dg.EnvVar of api_key_env):
+    # the UI and the run config show the variable's name, never its value.
+    api_key: str | None = None
     collection_prefix: str = "rag"
     timeout_s: float = 30.0
     cluster: dict[str, Any] | None = None
@@ -73,8 +76,9 @@ class VectorStoreResource(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: QdrantSettings, data_dir: str) -> VectorStoreResource:
-        """The resource for sources.yaml's index.qdrant section."""
-        return cls(**settings.model_dump(), data_dir=data_dir)
+        """The resource for sources.yaml's index.qdrant section (the key through dg.EnvVar)."""
+        secret: Any = dg.EnvVar(settings.api_key_env) if settings.api_key_env else None
+        return cls(**settings.model_dump(), api_key=secret, data_dir=data_dir)
 
     def get(self) -> VectorStore:
         """The open store."""
@@ -82,7 +86,9 @@ class VectorStoreResource(dg.ConfigurableResource):
             settings = QdrantSettings.model_validate(
                 self.model_dump(include=set(QdrantSettings.model_fields))
             )
-            self._store = open_vector_store(settings, Workspace(Path(self.data_dir)))
+            self._store = open_vector_store(
+                settings, Workspace(Path(self.data_dir)), api_key=self.api_key
+            )
         return self._store
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

@@ -12,11 +12,16 @@ from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.workspace import Workspace
 
 
-def open_vector_store(settings: QdrantSettings, workspace: Workspace) -> VectorStore:
-    """Edge under the data dir by default; a server by URL; or qdrant-client local mode."""
+def open_vector_store(
+    settings: QdrantSettings, workspace: Workspace, api_key: str | None = None
+) -> VectorStore:
+    """Edge under the data dir by default; a server by URL; or qdrant-client local mode.
+
+    `api_key`: the server's key when the caller resolved it (Dagster passes it through
+    `dg.EnvVar`); otherwise it is read from `index.qdrant.api_key_env`.
+    """
     if settings.backend == "server":
-        api_key = None
-        if settings.api_key_env:
+        if api_key is None and settings.api_key_env:
             api_key = os.environ.get(settings.api_key_env)
             if not api_key:
                 raise ConfigError(

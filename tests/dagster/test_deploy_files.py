@@ -180,3 +180,25 @@ def test_helm_values_select_the_k8s_launcher_executor_and_a_gpu_for_embedding(
     except ImportError:
         with pytest.raises(RuntimeError, match="dagster-k8s"):
             build_executor()
+
+
+def test_the_qdrant_key_is_a_dagster_env_var(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Secrets reach resources through dg.EnvVar (shown by name, resolved at run time)."""
+    from assets.resources import VectorStoreResource
+    from rag_pipelines.config.models import QdrantSettings
+
+    settings = QdrantSettings.model_validate(
+        {"backend": "server", "url": "http://127.0.0.1:1", "api_key_env": "RAG_TEST_QDRANT_KEY"}
+    )
+    resource = VectorStoreResource.from_settings(settings, str(tmp_path))
+    assert isinstance(resource.api_key, dg.EnvVar)
+    assert resource.api_key.env_var_name == "RAG_TEST_QDRANT_KEY"
+    monkeypatch.setenv("RAG_TEST_QDRANT_KEY", "s3cret")
+    with dg.build_resources({"vector_store": resource}) as resources:
+        store = resources.vector_store.get()
+        try:
+            assert store.client._client._api_key == "s3cret"  # type: ignore[attr-defined]
+        finally:
+            store.close()
