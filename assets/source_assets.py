@@ -22,6 +22,10 @@ from rag_pipelines.pipeline.build import chunks as chunk_stage
 from rag_pipelines.pipeline.build import documents as document_stage
 from rag_pipelines.pipeline.build import embeddings as embedding_stage
 from rag_pipelines.pipeline.checks.quarantine import load_quarantine
+from rag_pipelines.progress import ProgressMeter, ProgressUpdate
+
+# Seconds between progress lines in the run's log (the last batch is always logged).
+PROGRESS_EVERY_S = 5.0
 
 
 def build_source_assets(
@@ -35,7 +39,7 @@ def build_source_assets(
     def documents(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """Documents of one source, parsed with unstructured; unchanged files are reused."""
         with _source_lock(ctx, context.partition_key):
-            report = document_stage.ingest(ctx, context.partition_key)
+            report = document_stage.ingest(ctx, context.partition_key, _meter(context, "parsing"))
         for failure in report.failures:
             context.log.warning(f"{failure.document_id}: {failure.error_type}: {failure.reason}")
         quarantined = load_quarantine(ctx, [context.partition_key])
@@ -95,7 +99,9 @@ def build_source_assets(
         """Vectors for every chunk, computed only where the cache lacks them for this model."""
         model = embedding_model.get()
         with _source_lock(ctx, context.partition_key):
-            report = embedding_stage.embed(ctx, context.partition_key, model)
+            report = embedding_stage.embed(
+                ctx, context.partition_key, model, _meter(context, "embedding")
+            )
         rate = report.embedded / report.seconds if report.seconds > 0 and report.embedded else None
         return dg.MaterializeResult(
             metadata=as_metadata(
@@ -114,6 +120,15 @@ def build_source_assets(
         )
 
     return [documents, chunks, embeddings]
+
+
+def _meter(context: dg.AssetExecutionContext, stage: str) -> ProgressMeter:
+    """A progress callback writing `progress <stage>: done/total · rate · ETA` to the run's log."""
+
+    def log(update: ProgressUpdate) -> None:
+        context.log.info(update.line())
+
+    return ProgressMeter(stage, log, every_s=PROGRESS_EVERY_S)
 
 
 def _source_lock(ctx: PipelineContext, source: str) -> AbstractContextManager[None]:
