@@ -5,7 +5,13 @@ from contextlib import AbstractContextManager
 import dagster as dg
 
 from assets.executor import gpu_step_tags
-from assets.metadata import as_metadata, quarantine_table, seconds
+from assets.metadata import (
+    as_metadata,
+    ledger_times,
+    quarantine_table,
+    quarantine_times,
+    seconds,
+)
 from assets.resources import EmbeddingModelResource
 from assets.source_guard import SOURCE_LOCK_WAIT_S
 from rag_pipelines.asset_graph import (
@@ -54,6 +60,8 @@ def build_source_assets(
                 "kept_last_good": len(report.kept),
                 "quarantined": len(quarantined),
                 "quarantine": quarantine_table(quarantined),
+                **quarantine_times(quarantined),
+                **ledger_times(document_stage.load_ledger(ctx, context.partition_key)),
                 "seconds": seconds(report.seconds),
             }
         )

@@ -65,6 +65,9 @@ def test_source_assets_log_progress_that_the_launcher_streams(
         resources=parts.resources,
     )
     assert result.success
+    documents = result.asset_materializations_for_node("documents")[0].metadata
+    assert isinstance(documents["last_change_at"], dg.TimestampMetadataValue)
+    assert isinstance(documents["quarantine"], dg.TableMetadataValue)
     logged = [e.user_message for e in instance.all_logs(result.run_id)]
     assert any(m.startswith("progress parsing: 3/3 (100%)") for m in logged), logged
     assert any(m.startswith("progress embedding: ") for m in logged), logged
