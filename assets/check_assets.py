@@ -4,6 +4,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets.metadata import timestamp
 from assets.resources import VectorStoreResource
 from rag_pipelines.asset_graph import (
     DATA_QUALITY,
@@ -113,7 +114,15 @@ def _freshness_check(
                 f"last ingest {fresh.last_ingest_at or 'never'}, {fresh.lag_hours} h ago "
                 f"(max {fresh.max_lag_hours} h)"
             ),
-            metadata={"lag_hours": fresh.lag_hours or -1.0, "max_lag_hours": fresh.max_lag_hours},
+            metadata={
+                "lag_hours": fresh.lag_hours or -1.0,
+                "max_lag_hours": fresh.max_lag_hours,
+                **(
+                    {"last_ingest_at": timestamp(fresh.last_ingest_at)}
+                    if fresh.last_ingest_at
+                    else {}
+                ),
+            },
         )
 
     return check

@@ -7,7 +7,7 @@ both cost minutes to hours and are run on purpose (UI or `dagster asset material
 
 import dagster as dg
 
-from assets.metadata import embedded_png, seconds
+from assets.metadata import embedded_png, recent_feedback, seconds
 from assets.resources import EmbeddingModelResource, VectorStoreResource
 from rag_pipelines.asset_graph import (
     DOCUMENTS,
@@ -35,12 +35,6 @@ def build_feedback_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
     def feedback() -> dg.MaterializeResult:
         """Feedback from the service (useful / not useful hits), as a golden set for the checks."""
         report = collect_feedback(ctx)
-        rows = ["| received | useful | query | document |", "| --- | --- | --- | --- |"]
-        for r in report.recent:
-            query = r.query.replace("|", "\\|")[:80]
-            rows.append(
-                f"| {r.received_at} | {'yes' if r.useful else 'no'} | {query} | {r.document_id} |"
-            )
         return dg.MaterializeResult(
             metadata={
                 "judgements": report.golden.judgements,
@@ -48,7 +42,7 @@ def build_feedback_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
                 "not_useful": report.not_useful,
                 "golden_queries": report.golden.queries,
                 "golden_relevant_pairs": report.golden.relevant,
-                "recent": dg.MetadataValue.md("\n".join(rows)),
+                **recent_feedback(report.recent),
             }
         )
 

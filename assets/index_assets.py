@@ -108,19 +108,21 @@ def build_indexes_group(
         kinds={"python"},
         pool=pool,
     )
-    def candidate_index(corpus_snapshot: str, vector_store: VectorStoreResource) -> dg.Output[str]:
+    def candidate_index(
+        context: dg.AssetExecutionContext, corpus_snapshot: str, vector_store: VectorStoreResource
+    ) -> dg.Output[str]:
         """A complete index version (manifest written), awaiting its blocking checks."""
-        return _complete(ctx, corpus_snapshot, vector_store)
+        return _complete(ctx, corpus_snapshot, vector_store, context.run.run_id)
 
     return [corpus_snapshot, vector_index, bm25_index, graph_index, candidate_index]
 
 
 def _complete(
-    ctx: PipelineContext, snapshot: str, vector_store: VectorStoreResource
+    ctx: PipelineContext, snapshot: str, vector_store: VectorStoreResource, run_id: str
 ) -> dg.Output[str]:
-    """Write the candidate's manifest (tuning fusion first when configured)."""
+    """Write the candidate's manifest naming this run (tuning fusion first when configured)."""
     store = vector_store.get()
-    m = complete_candidate(ctx, snapshot, store.kind).manifest
+    m = complete_candidate(ctx, snapshot, store.kind, run_id).manifest
     tuned = load_fusion_record(ctx.registry.build_path(m.version))
     if tuned is None and ctx.config.evaluation.tune_fusion:
         tuned = tune_version(ctx, m.version, open_version(ctx, m.version, store))
@@ -143,6 +145,7 @@ def _complete(
             "graph_chunk_nodes": m.graph_chunks,
             "model_fingerprint": m.model.key,
             "build_seconds": seconds(m.build_seconds),
+            "built_by_run": m.run_id,
         },
     )
 

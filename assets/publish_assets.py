@@ -77,10 +77,13 @@ def build_published_asset(
         pool=index_pool(ctx.config.pipeline.name),
     )
     def published_index(
-        candidate_index: str, vector_store: VectorStoreResource, build_lock: BuildLockResource
+        context: dg.AssetExecutionContext,
+        candidate_index: str,
+        vector_store: VectorStoreResource,
+        build_lock: BuildLockResource,
     ) -> dg.MaterializeResult:
         """The live index version: switched atomically, only after its blocking checks passed."""
-        report = publish(ctx, candidate_index, vector_store.get())
+        report = publish(ctx, candidate_index, vector_store.get(), context.run.run_id)
         return dg.MaterializeResult(
             metadata={
                 "index_version": report.pointer.version,

@@ -10,6 +10,8 @@ from typing import Any
 import dagster as dg
 from dagster._utils.error import SerializableErrorInfo
 
+from rag_pipelines.progress import ProgressUpdate
+
 _STEP_EVENTS = {
     dg.DagsterEventType.STEP_START: "step_start",
     dg.DagsterEventType.STEP_SUCCESS: "step_done",
@@ -114,6 +116,18 @@ class Follower:
             )
             if isinstance(level, int) and level >= logging.WARNING:  # the assets' warnings
                 emit("log", self.label, step=entry.step_key, message=entry.user_message)
+            elif (update := ProgressUpdate.parse(entry.user_message)) is not None:
+                emit(
+                    "progress",
+                    self.label,
+                    step=entry.step_key,
+                    message=entry.user_message,
+                    stage=update.stage,
+                    done=update.done,
+                    total=update.total,
+                    rate=update.rate,
+                    eta_s=update.eta_s,
+                )
             return
         error = _error_of(event)
         if error is not None and self.cause is None:

@@ -5,7 +5,13 @@ from contextlib import AbstractContextManager
 import dagster as dg
 
 from assets.executor import gpu_step_tags
-from assets.metadata import as_metadata, quarantine_table, seconds
+from assets.metadata import (
+    as_metadata,
+    ledger_times,
+    quarantine_table,
+    quarantine_times,
+    seconds,
+)
 from assets.resources import EmbeddingModelResource
 from assets.source_guard import SOURCE_LOCK_WAIT_S
 from rag_pipelines.asset_graph import (
@@ -22,6 +28,10 @@ from rag_pipelines.pipeline.build import chunks as chunk_stage
 from rag_pipelines.pipeline.build import documents as document_stage
 from rag_pipelines.pipeline.build import embeddings as embedding_stage
 from rag_pipelines.pipeline.checks.quarantine import load_quarantine
+from rag_pipelines.progress import ProgressMeter, ProgressUpdate
+
+# Seconds between progress lines in the run's log (the last batch is always logged).
+PROGRESS_EVERY_S = 5.0
 
 
 def build_source_assets(
@@ -35,7 +45,7 @@ def build_source_assets(
     def documents(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """Documents of one source, parsed with unstructured; unchanged files are reused."""
         with _source_lock(ctx, context.partition_key):
-            report = document_stage.ingest(ctx, context.partition_key)
+            report = document_stage.ingest(ctx, context.partition_key, _meter(context, "parsing"))
         for failure in report.failures:
             context.log.warning(f"{failure.document_id}: {failure.error_type}: {failure.reason}")
         quarantined = load_quarantine(ctx, [context.partition_key])
@@ -50,6 +60,8 @@ def build_source_assets(
                 "kept_last_good": len(report.kept),
                 "quarantined": len(quarantined),
                 "quarantine": quarantine_table(quarantined),
+                **quarantine_times(quarantined),
+                **ledger_times(document_stage.load_ledger(ctx, context.partition_key)),
                 "seconds": seconds(report.seconds),
             }
         )
@@ -95,7 +107,9 @@ def build_source_assets(
         """Vectors for every chunk, computed only where the cache lacks them for this model."""
         model = embedding_model.get()
         with _source_lock(ctx, context.partition_key):
-            report = embedding_stage.embed(ctx, context.partition_key, model)
+            report = embedding_stage.embed(
+                ctx, context.partition_key, model, _meter(context, "embedding")
+            )
         rate = report.embedded / report.seconds if report.seconds > 0 and report.embedded else None
         return dg.MaterializeResult(
             metadata=as_metadata(
@@ -114,6 +128,15 @@ def build_source_assets(
         )
 
     return [documents, chunks, embeddings]
+
+
+def _meter(context: dg.AssetExecutionContext, stage: str) -> ProgressMeter:
+    """A progress callback writing `progress <stage>: done/total · rate · ETA` to the run's log."""
+
+    def log(update: ProgressUpdate) -> None:
+        context.log.info(update.line())
+
+    return ProgressMeter(stage, log, every_s=PROGRESS_EVERY_S)
 
 
 def _source_lock(ctx: PipelineContext, source: str) -> AbstractContextManager[None]:

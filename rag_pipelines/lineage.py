@@ -58,7 +58,7 @@ def chunk_lineage(
     document = lookup.document(key)
     ledger = {e.id: e for e in load_ledger(ctx, chunk.source)}.get(chunk.document_id)
     summary = manifest.sources.get(chunk.source)
-    published = [p.published_at for p in registry.history() if p.version == version]
+    published = [p for p in registry.history() if p.version == version]
     live = registry.live()
     documents_in_source = summary.documents if summary else None
     source_hash = summary.content_hash if summary else None
@@ -99,7 +99,9 @@ def chunk_lineage(
             "version": version,
             "created_at": manifest.created_at,
             "completed_at": manifest.completed_at,
-            "published_at": published[0] if published else None,
+            "published_at": published[0].published_at if published else None,
+            "built_by_run": manifest.run_id or None,
+            "published_by_run": (published[0].run_id or None) if published else None,
             "live": bool(live and live.version == version),
             "content_hash": manifest.content_hash,
             "checks": {n: c.passed for n, c in registry.checks(version).items()},

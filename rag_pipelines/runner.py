@@ -21,6 +21,7 @@ from typing import Any
 from rag_pipelines.asset_graph import INGEST_JOB, OPT_IN, OPT_IN_JOBS, PUBLISH_JOB, TRIGGER_TAG
 from rag_pipelines.config.loader import SOURCES_ENV
 from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.progress import ProgressUpdate
 from rag_pipelines.workspace import Workspace
 
 # The zero-setup instance of `make dev` and the CLI: SQLite under DAGSTER_HOME, Dagster's run
@@ -180,12 +181,23 @@ def execute(
 
 
 def progress_text(event: dict[str, Any]) -> str:
-    """A progress event as its run's progress line (rich markup)."""
+    """A progress event as its run's progress line (rich markup); a `progress` event shows the
+    running step's done/total, rate and ETA."""
     label, kind = event["label"], event["type"]
     if kind == "status":
         return f"{label}: {event['status'].lower()}"
     if kind == "step_start":
         return f"{label}: {event['step']}"
+    if kind == "progress":
+        update = ProgressUpdate(
+            event["stage"],
+            event["done"],
+            event["total"],
+            0.0,
+            event.get("rate"),
+            event.get("eta_s"),
+        )
+        return f"{label}: {event['step']} · {update.line().removeprefix('progress ')}"
     if kind == "end":
         mark = "[green]✓[/green]" if event["status"] == "SUCCESS" else "[red]✗[/red]"
         return f"{mark} {label}"

@@ -47,6 +47,7 @@ class BuildManifest(BaseModel):
         default_factory=dict, description="Fusion and rerank settings this version serves with."
     )
     content_hash: str = Field(description="sha256 over chunk ids, text hashes, model, settings.")
+    run_id: str = Field("", description="The orchestrator (Dagster) run that completed it.")
 
     @property
     def model_key(self) -> str:
@@ -73,3 +74,4 @@ class LivePointer(BaseModel):
         default_factory=dict, description="Source change → servable, for this publish."
     )
     rollback: bool = False
+    run_id: str = Field("", description="The orchestrator (Dagster) run that published it.")

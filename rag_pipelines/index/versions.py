@@ -113,7 +113,11 @@ class VersionRegistry:
             raise PublishRefusedError(f"version {version} not published: " + "; ".join(problems))
 
     def point_live(
-        self, version: str, staleness: dict[str, float] | None = None, rollback: bool = False
+        self,
+        version: str,
+        staleness: dict[str, float] | None = None,
+        rollback: bool = False,
+        run_id: str = "",
     ) -> LivePointer:
         """Atomically switch LIVE.json to a complete version (also used by rollback)."""
         self.manifest(version)
@@ -128,6 +132,7 @@ class VersionRegistry:
             ),
             staleness=staleness or {},
             rollback=rollback,
+            run_id=run_id,
         )
         atomic_write_text(self.workspace.live_pointer, pointer.model_dump_json(indent=2) + "\n")
         _append_line(self.workspace.index_dir / HISTORY, pointer.model_dump_json())

@@ -24,8 +24,11 @@ class PublishReport:
     collected: list[str]
 
 
-def publish(ctx: PipelineContext, version: str, store: VectorStore) -> PublishReport:
-    """Point the live alias and LIVE.json at `version` if its blocking checks passed."""
+def publish(
+    ctx: PipelineContext, version: str, store: VectorStore, run_id: str = ""
+) -> PublishReport:
+    """Point the live alias and LIVE.json at `version` if its blocking checks passed; `run_id`
+    names the orchestrator run that publishes it (lineage)."""
     registry = ctx.registry
     current = registry.live()
     if current is not None and current.version == version:
@@ -37,7 +40,7 @@ def publish(ctx: PipelineContext, version: str, store: VectorStore) -> PublishRe
     store.point_alias(f"{alias}_bm25", manifest.bm25_collection)
     previous = current.version if current else None
     lag = staleness(ctx, version, previous, utc_now())
-    pointer = registry.point_live(version, staleness=lag)
+    pointer = registry.point_live(version, staleness=lag, run_id=run_id)
     crash_point("publish_after_switch")
     return PublishReport(pointer=pointer, changed=True, collected=collect_garbage(ctx, store))
 

@@ -55,6 +55,7 @@ class Built:
     v2_tundra: Hit  # served by v2, edited away in v3 (v2 is still kept)
     live_warranty: Hit
     live_umbrella: Hit
+    runs: list[str]  # the Dagster run that built and published each version
 
 
 def _hit(ctx: PipelineContext, query: str, product: Product, section: str | None = None) -> Hit:
@@ -80,13 +81,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     )
     ctx = PipelineContext(config)
     with dg.DagsterInstance.ephemeral() as instance:
-        materialize_pipeline(config, instance)
+        runs = [materialize_pipeline(config, instance)[-1].run_id]
         v1_warranty = _hit(ctx, WARRANTY, ZEPHYR, "Warranty")
         write(roots, ZEPHYR_EDITED, age_s=3600)
-        materialize_pipeline(config, instance)
+        runs.append(materialize_pipeline(config, instance)[-1].run_id)
         v2_tundra = _hit(ctx, TUNDRA.query, TUNDRA)
         write(roots, TUNDRA_EDITED, age_s=1800)
-        materialize_pipeline(config, instance)
+        runs.append(materialize_pipeline(config, instance)[-1].run_id)
     return Built(
         ctx=ctx,
         sources_path=tmp / "sources.yaml",
@@ -100,6 +101,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         v2_tundra=v2_tundra,
         live_warranty=_hit(ctx, WARRANTY, ZEPHYR, "Warranty"),
         live_umbrella=_hit(ctx, NIMBUS.query, NIMBUS),
+        runs=runs,
     )
 
 
@@ -210,6 +212,17 @@ def test_the_cli_prints_the_same_lineage(built: Built) -> None:
     assert Lineage.model_validate(printed).index_version["version"] == built.versions[1]
 
 
+def test_lineage_names_the_dagster_run_that_built_and_published_each_version(
+    built: Built,
+) -> None:
+    """Regression: lineage had no Dagster run id; the CLI and the API now show both runs."""
+    assert len(set(built.runs)) == 3
+    live = _cli(built, built.live_warranty.chunk_id)["index_version"]
+    assert (live["built_by_run"], live["published_by_run"]) == (built.runs[2], built.runs[2])
+    older = _cli(built, built.v2_tundra.chunk_id, "--version", built.versions[1])["index_version"]
+    assert (older["built_by_run"], older["published_by_run"]) == (built.runs[1], built.runs[1])
+
+
 def test_the_command_reports_a_chunk_not_in_the_live_version_in_one_line(built: Built) -> None:
     proc = subprocess.run(
         [
@@ -255,6 +268,15 @@ def test_a_link_into_a_kept_older_version_still_resolves(built: Built, http: htt
     followed = http.get(built.v2_tundra.provenance.lineage_url)
     assert followed.status_code == 200, followed.text
     assert followed.json()["index_version"]["version"] == built.versions[1]
+
+
+def test_the_api_names_the_dagster_run_that_built_the_version(
+    built: Built, http: httpx.Client
+) -> None:
+    followed = http.get(built.v2_tundra.provenance.lineage_url)
+    assert followed.status_code == 200, followed.text
+    index = followed.json()["index_version"]
+    assert (index["built_by_run"], index["published_by_run"]) == (built.runs[1], built.runs[1])
 
 
 def test_a_link_into_a_collected_version_is_not_found(built: Built, http: httpx.Client) -> None:

@@ -95,7 +95,10 @@ def test_feedback_asset_counts_the_judgements(loop: Loop) -> None:
     meta = metadata_of(loop.next_build[-1], "feedback")
     assert (meta["judgements"], meta["useful"], meta["not_useful"]) == (2, 1, 1)
     assert (meta["golden_queries"], meta["golden_relevant_pairs"]) == (1, 1)
-    assert ZEPHYR.query[:40] in meta["recent"]
+    recent = meta["recent"]
+    assert isinstance(recent, dg.TableMetadataValue)
+    assert any(r.data["query"].startswith(ZEPHYR.query[:40]) for r in recent.records)
+    assert isinstance(meta["latest_judgement_at"], float)
 
 
 def test_the_judged_document_is_relevant_in_the_next_evaluation_set(loop: Loop) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
+
 from assets.runs import metadata_of
 from tests.reliability.conftest import Built
 from tests.reliability.corpus import BAD
@@ -17,10 +19,17 @@ def test_documents_asset_shows_the_quarantine(built: Built) -> None:
     """The documents materialization carries the count and a table row per quarantined file."""
     metadata = metadata_of(built.results[0], "documents")
     assert (metadata["failed"], metadata["quarantined"]) == (len(BAD), len(BAD))
-    table = str(metadata["quarantine"])
-    assert table.startswith("| document | error | reason | first seen |")
+    table = metadata["quarantine"]
+    assert isinstance(table, dg.TableMetadataValue)
+    assert [c.name for c in table.schema.columns][:4] == [
+        "document",
+        "error",
+        "reason",
+        "first_seen",
+    ]
+    rows = {r.data["document"]: r.data["error"] for r in table.records}
     for name, error_type in BAD.items():
-        assert f"| {name} | {error_type} |" in table
+        assert rows[name] == error_type
 
 
 def test_data_quality_check_counts_failed_documents(built: Built) -> None:

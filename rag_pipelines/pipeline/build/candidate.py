@@ -27,8 +27,11 @@ class CandidateReport:
     reused: bool
 
 
-def complete_candidate(ctx: PipelineContext, version: str, store_kind: str) -> CandidateReport:
-    """Write the manifest that turns a build folder into a version."""
+def complete_candidate(
+    ctx: PipelineContext, version: str, store_kind: str, run_id: str = ""
+) -> CandidateReport:
+    """Write the manifest that turns a build folder into a version, naming the orchestrator run
+    that completes it (a version already complete keeps the run that built it)."""
     registry = ctx.registry
     if version in registry.versions():
         return CandidateReport(registry.manifest(version), True)
@@ -60,6 +63,7 @@ def complete_candidate(ctx: PipelineContext, version: str, store_kind: str) -> C
         settings={**snapshot.settings, "bm25_terms": bm25.details.get("terms")},
         retrieval=ctx.config.retrieval.model_dump(mode="json"),
         content_hash=snapshot.content_hash,
+        run_id=run_id,
     )
     registry.complete(manifest)
     crash_point("manifest_written")

@@ -1,0 +1,1 @@
+"""Build stages: documents, chunks, embeddings, indexes and the candidate version."""
