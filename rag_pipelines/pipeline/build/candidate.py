@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import RagPipelinesError
 from rag_pipelines.faults import crash_point
 from rag_pipelines.index.manifest import BuildManifest
 from rag_pipelines.index.versions import utc_now
-from rag_pipelines.context import PipelineContext
 from rag_pipelines.pipeline.build.indexes import load_part
 from rag_pipelines.pipeline.build.snapshot import load_snapshot
 

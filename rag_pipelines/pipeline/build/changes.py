@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.identity import configured_identity
 from rag_pipelines.ingest.signature import listing_signature, source_available
-from rag_pipelines.context import PipelineContext
 from rag_pipelines.pipeline.build.documents import ingested_signature
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from rag_pipelines.chunking.chunker import Chunker
 from rag_pipelines.chunking.injection import injection_signals
 from rag_pipelines.chunking.models import Chunk, Tokenizer
-from rag_pipelines.ingest.models import Document
 from rag_pipelines.context import PipelineContext
+from rag_pipelines.ingest.models import Document
 from rag_pipelines.pipeline.build.documents import load_documents
 from rag_pipelines.storage import iter_jsonl, write_jsonl
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import shutil
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.stores import collection_name
 from rag_pipelines.index.vector_store import VectorStore
-from rag_pipelines.context import PipelineContext
 
 
 def remove_incomplete_builds(ctx: PipelineContext, store: VectorStore) -> list[str]:

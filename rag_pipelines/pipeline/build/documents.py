@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.faults import crash_point
 from rag_pipelines.hashing import sha256_text
 from rag_pipelines.index.versions import utc_now
@@ -10,7 +11,6 @@ from rag_pipelines.ingest.ledger import LedgerEntry, update_ledger
 from rag_pipelines.ingest.models import Document, IngestFailure
 from rag_pipelines.ingest.pii import PiiRedactor
 from rag_pipelines.ingest.signature import listing_signature
-from rag_pipelines.context import PipelineContext
 from rag_pipelines.storage import atomic_write_text, iter_jsonl, write_jsonl
 
 

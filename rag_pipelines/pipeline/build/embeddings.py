@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.cache import EmbeddingCache
 from rag_pipelines.embedding.embedder import EmbedReport, Progress, embed_chunks
 from rag_pipelines.embedding.fingerprint import ModelFingerprint
 from rag_pipelines.embedding.model import EmbeddingModel
 from rag_pipelines.hashing import sha256_text
 from rag_pipelines.pipeline.build.chunks import load_chunks
-from rag_pipelines.context import PipelineContext
 from rag_pipelines.storage import atomic_write_text
 
 

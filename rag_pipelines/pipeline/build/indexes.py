@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.cache import EmbeddingCache
 from rag_pipelines.faults import crash_point
 from rag_pipelines.index.access import AccessPolicy
@@ -23,9 +24,9 @@ from rag_pipelines.index.bm25_access import Bm25AccessStats
 from rag_pipelines.index.bm25_tokenizer import Bm25Tokenizer
 from rag_pipelines.index.graph_build import build_graph
 from rag_pipelines.index.graph_store import save_graph
+from rag_pipelines.index.layout import BM25_ACCESS, BM25_MODEL, GRAPH
 from rag_pipelines.index.stores import collection_name
 from rag_pipelines.index.vector_store import SparseVector, VectorPoint, VectorStore
-from rag_pipelines.context import PipelineContext
 from rag_pipelines.pipeline.build.payload import chunk_payload
 from rag_pipelines.pipeline.build.snapshot import (
     StaleEmbeddings,
@@ -34,7 +35,6 @@ from rag_pipelines.pipeline.build.snapshot import (
     snapshot_documents,
 )
 from rag_pipelines.storage import atomic_write_text
-from rag_pipelines.index.layout import BM25_ACCESS, BM25_MODEL, GRAPH
 
 _BATCH = 1024
 

@@ -9,27 +9,25 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-
 from typing import Any
 
 from pydantic import BaseModel
 
 from rag_pipelines.chunking.models import Chunk
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.fingerprint import ModelFingerprint
 from rag_pipelines.errors import RagPipelinesError
 from rag_pipelines.faults import crash_point
 from rag_pipelines.hashing import sha256_text
 from rag_pipelines.index.access import DOCUMENT_GROUPS, AccessPolicy
+from rag_pipelines.index.layout import CHUNKS, DOCUMENTS, SNAPSHOT
 from rag_pipelines.index.manifest import SourceSummary
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.ingest.models import Document
 from rag_pipelines.pipeline.build.chunks import load_chunks
-from rag_pipelines.context import PipelineContext
 from rag_pipelines.pipeline.build.documents import load_documents, load_failures
 from rag_pipelines.pipeline.build.embeddings import EmbeddingState, load_embedding_state
-from rag_pipelines.index.layout import CHUNKS, DOCUMENTS, SNAPSHOT
 from rag_pipelines.storage import atomic_write_text, iter_jsonl, write_jsonl
-
 
 
 class StaleEmbeddings(RagPipelinesError):
