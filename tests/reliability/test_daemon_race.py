@@ -312,8 +312,10 @@ def test_runs_events_and_checks_are_in_postgres(race: Race) -> None:
             checks = set(
                 db.execute(
                     sa.text(
+                        # retrieval_quality without a golden set is a failed WARN
+                        # ("not measured"), which does not block; the others pass.
                         "SELECT DISTINCT check_name FROM asset_check_executions "
-                        "WHERE execution_status = 'SUCCEEDED'"
+                        "WHERE execution_status IN ('SUCCEEDED', 'FAILED')"
                     )
                 ).scalars()
             )
