@@ -450,10 +450,28 @@ class EvaluationSettings(StrictModel):
         return value
 
 
+class PrfSettings(StrictModel):
+    """RM3 pseudo-relevance feedback for the BM25 leg: re-query with terms of the top hits."""
+
+    enabled: bool = False
+    fb_docs: int = Field(10, ge=1, le=100, description="Top first-pass chunks read for terms.")
+    fb_terms: int = Field(10, ge=1, le=200, description="Expansion terms kept.")
+    original_weight: float = Field(
+        0.5, ge=0, le=1, description="Share of the original query in the expanded one."
+    )
+
+
+class Bm25QuerySettings(StrictModel):
+    """Query-side options of the BM25 leg (the index side is `index.bm25`)."""
+
+    prf: PrfSettings = Field(default_factory=lambda: PrfSettings())
+
+
 class RetrievalSettings(StrictModel):
     """How the service retrieves: fusion of legs, then optional reranking."""
 
     default_mode: Literal["dense", "bm25", "graph", "hybrid"] = "hybrid"
+    bm25: Bm25QuerySettings = Field(default_factory=lambda: Bm25QuerySettings())
     fusion: FusionSettings = Field(default_factory=lambda: FusionSettings())
     rerank: RerankSettings = Field(default_factory=lambda: RerankSettings())
 

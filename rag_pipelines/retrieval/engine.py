@@ -10,7 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from rag_pipelines.config.models import Bm25Settings, FusionSettings, RerankSettings
+from rag_pipelines.config.models import (
+    Bm25QuerySettings,
+    Bm25Settings,
+    FusionSettings,
+    RerankSettings,
+)
 from rag_pipelines.index.access import AccessPolicy, Readers, can_read
 from rag_pipelines.index.bm25 import Bm25Model
 from rag_pipelines.index.bm25_access import Bm25AccessStats
@@ -28,6 +33,7 @@ from rag_pipelines.retrieval.filters import matches
 from rag_pipelines.retrieval.fusion import fuse_rankings
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import Hit, Mode, SearchResponse
+from rag_pipelines.retrieval.prf import expand, weighted_query_vector
 from rag_pipelines.retrieval.rerank import CrossEncoderReranker, blend_orders
 
 Encoder = Callable[[str], np.ndarray]
@@ -71,6 +77,7 @@ class VersionIndex:
         self.rerank_default = rerank_default
         self.fusion = FusionSettings.model_validate(manifest.retrieval.get("fusion", {}))
         self.rerank_settings = RerankSettings.model_validate(manifest.retrieval.get("rerank", {}))
+        self.prf = Bm25QuerySettings.model_validate(manifest.retrieval.get("bm25", {})).prf
         graph_settings = manifest.settings.get("graph", {})
         self.seed_hits = int(graph_settings.get("seed_hits", 5))
         self.walk_steps = int(graph_settings.get("walk_steps", 3))
@@ -95,15 +102,36 @@ class VersionIndex:
         self, query: str, limit: int, flt: PayloadFilter | None, readers: Readers = None
     ) -> LegResult:
         """Chunks by BM25, with the idf of the chunks `readers` may read."""
-        indices, values = self.bm25.query_vector(self.tokenize(query))
+        terms = self.tokenize(query)
+        indices, values = self.bm25.query_vector(terms)
+        hits = self._sparse(indices, values, limit, flt, readers)
+        if self.prf.enabled and hits:  # issue 16 hook: RM3 re-query (retrieval/prf.py)
+            feedback = [
+                (
+                    self.tokenize(str(h.payload.get("embed_text") or h.payload.get("text", ""))),
+                    h.score,
+                )
+                for h in hits[: self.prf.fb_docs]
+            ]
+            indices, values = weighted_query_vector(self.bm25, expand(self.prf, terms, feedback))
+            hits = self._sparse(indices, values, limit, flt, readers)
+        return LegResult.from_hits(hits)
+
+    def _sparse(
+        self,
+        indices: list[int],
+        values: list[float],
+        limit: int,
+        flt: PayloadFilter | None,
+        readers: Readers,
+    ) -> list[VectorHit]:
         stats = self.bm25_access
         if stats is not None and readers is not None and not self.access.open_to(readers):
             visible = frozenset(c for c in stats.documents if can_read(c, readers))
             values = stats.query_weights(self.bm25, indices, values, visible)
-        hits = self.store.search_sparse(
+        return self.store.search_sparse(
             self.manifest.bm25_collection, SparseVector(indices, values), limit, flt
         )
-        return LegResult.from_hits(hits)
 
     def graph(
         self,

@@ -1,0 +1,69 @@
+"""Chunk rankings → document rankings: how a document's chunk hits combine (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+Aggregation = Literal["max", "sum", "rrf"]
+
+
+def document_scores(
+    ids: Sequence[str],
+    scores: Mapping[str, float],
+    doc_of: Mapping[str, str],
+    method: Aggregation = "max",
+    top: int = 2,
+    k: int = 60,
+) -> dict[str, float]:
+    """Each document's score from its chunks in one ranking (`ids`, best first).
+
+    max: its best chunk's score; sum: the sum of its `top` best chunks' scores; rrf: the sum of
+    1/(k + rank) over its `top` best chunks (rank-based, so legs with unlike scores compare).
+    Chunks without a document are skipped.
+    """
+    out: dict[str, float] = {}
+    counted: dict[str, int] = {}
+    for rank, chunk_id in enumerate(ids, start=1):
+        doc = doc_of.get(chunk_id)
+        if doc is None:
+            continue
+        n = counted.get(doc, 0)
+        if method == "max":
+            if n == 0:
+                out[doc] = scores.get(chunk_id, 0.0)
+        elif n < top:
+            value = scores.get(chunk_id, 0.0) if method == "sum" else 1.0 / (k + rank)
+            out[doc] = out.get(doc, 0.0) + value
+        counted[doc] = n + 1
+    return out
+
+
+def document_ranking(
+    ids: Sequence[str],
+    scores: Mapping[str, float],
+    doc_of: Mapping[str, str],
+    method: Aggregation = "max",
+    top: int = 2,
+    k: int = 60,
+) -> list[str]:
+    """Document ids best first (ties: the document whose best chunk ranks first)."""
+    values = document_scores(ids, scores, doc_of, method, top, k)
+    first: dict[str, int] = {}
+    for rank, chunk_id in enumerate(ids):
+        doc = doc_of.get(chunk_id)
+        if doc is not None:
+            first.setdefault(doc, rank)
+    return sorted(values, key=lambda d: (-values[d], first[d]))
+
+
+def chunks_by_document(
+    doc_order: Sequence[str], chunk_order: Sequence[str], doc_of: Mapping[str, str]
+) -> list[str]:
+    """Chunks grouped by document in `doc_order`, each group in `chunk_order`'s order."""
+    groups: dict[str, list[str]] = {d: [] for d in doc_order}
+    for chunk_id in chunk_order:
+        doc = doc_of.get(chunk_id)
+        if doc in groups:
+            groups[doc].append(chunk_id)
+    return [c for d in doc_order for c in groups[d]]

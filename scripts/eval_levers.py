@@ -1,0 +1,322 @@
+"""Retrieval-quality levers of issue 16 on SciFact: aggregation, RM3, learned per-query weights.
+
+Usage: python scripts/eval_levers.py [--data DIR] [--state DIR] [--out FILE]
+
+Runs after scripts/eval_scifact.py (same --state: it opens the live version that run built).
+Each leg (dense, BM25, BM25+RM3 variants, graph) is run once per judged query and cached in
+--state; every lever then only re-aggregates and re-fuses those rankings. Every choice is made
+on the 554 tuning queries; the 255 held-back queries' judgements are used only to report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import pickle
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from rag_pipelines.config.models import PrfSettings  # noqa: E402
+from rag_pipelines.evaluation.golden import GoldenSet, load_beir  # noqa: E402
+from rag_pipelines.evaluation.metrics import evaluate  # noqa: E402
+from rag_pipelines.retrieval.aggregate import Aggregation, document_ranking  # noqa: E402
+from rag_pipelines.retrieval.fusion import fuse_rankings  # noqa: E402
+from rag_pipelines.retrieval.query_weights import (  # noqa: E402
+    ALPHA_GRID,
+    FEATURES,
+    fit_query_weights,
+    ndcg_at,
+    query_features,
+)
+
+DEPTH = 300  # chunks per leg, as run_golden asks the engine for (3 × 100 documents)
+Leg = tuple[list[str], dict[str, float]]  # chunk ids best first, their scores
+QueryLegs = dict[str, Leg]
+PRF_VARIANTS = {
+    f"rm3_d{d}_t{t}_w{w}": PrfSettings(enabled=True, fb_docs=d, fb_terms=t, original_weight=w)
+    for d, t, w in itertools.product((5, 10), (10, 20), (0.5, 0.7))
+}
+AGGREGATIONS: dict[str, tuple[Aggregation, int]] = {
+    "max": ("max", 1),
+    "sum2": ("sum", 2),
+    "sum3": ("sum", 3),
+    "rrf2": ("rrf", 2),
+    "rrf3": ("rrf", 3),
+}
+
+
+def collect(index, golden: GoldenSet, source: str) -> tuple[dict[str, QueryLegs], dict, dict]:
+    """Every leg's ranking per query, chunk → document, and query term counts."""
+    from rag_pipelines.index.vector_store import PayloadFilter
+
+    flt = PayloadFilter(sources=(source,))
+    legs: dict[str, QueryLegs] = {}
+    doc_of: dict[str, str] = {}
+    terms: dict[str, int] = {}
+    base_prf = index.prf
+    for n, (qid, text) in enumerate(golden.queries.items(), start=1):
+        dense = index.dense(index.encode(text), DEPTH, flt)
+        index.prf = base_prf.model_copy(update={"enabled": False})
+        bm25 = index.keyword(text, DEPTH, flt)
+        out: QueryLegs = {"dense": (dense.ids, dense.scores), "bm25": (bm25.ids, bm25.scores)}
+        graph = index.graph(text, DEPTH, flt, [dense, bm25])
+        out["graph"] = (graph.ids, graph.scores)
+        for name, settings in PRF_VARIANTS.items():
+            index.prf = settings
+            prf = index.keyword(text, DEPTH, flt)
+            out[name] = (prf.ids, prf.scores)
+            g = index.graph(text, DEPTH, flt, [dense, prf])
+            out[f"graph+{name}"] = (g.ids, g.scores)
+            for leg in (prf, g):
+                for cid in leg.ids:
+                    if cid in leg.payloads:
+                        doc_of[cid] = str(leg.payloads[cid]["document_id"])
+        for leg in (dense, bm25, graph):
+            for cid in leg.ids:
+                if cid in leg.payloads:
+                    doc_of[cid] = str(leg.payloads[cid]["document_id"])
+        legs[qid] = out
+        terms[qid] = len(index.tokenize(text))
+        if n % 100 == 0:
+            print(f"  legs: {n}/{len(golden.queries)}", flush=True)
+    index.prf = base_prf
+    return legs, doc_of, terms
+
+
+def chunk_fusion(
+    legs: QueryLegs, names: Mapping[str, str], weights: Mapping[str, float], k: int, doc_of
+) -> list[str]:
+    """Today's hybrid: chunk-level RRF, then documents by their best chunk."""
+    fused = fuse_rankings({leg: legs[src][0] for leg, src in names.items()}, weights, k, DEPTH)
+    docs: list[str] = []
+    for item in fused:
+        doc = doc_of.get(item.id)
+        if doc is not None and doc not in docs:
+            docs.append(doc)
+    return docs[:100]
+
+
+def doc_fusion(
+    legs: QueryLegs,
+    names: Mapping[str, str],
+    weights: Mapping[str, float],
+    k: int,
+    doc_of,
+    agg: tuple[Aggregation, int],
+) -> list[str]:
+    """Per leg documents first (aggregated chunks), then RRF of the document rankings."""
+    rankings = {
+        leg: document_ranking(*legs[src], doc_of, agg[0], agg[1]) for leg, src in names.items()
+    }
+    return [f.id for f in fuse_rankings(rankings, weights, k, 100)]
+
+
+def single(legs: QueryLegs, src: str, doc_of, agg: tuple[Aggregation, int]) -> list[str]:
+    """One leg's documents under an aggregation."""
+    return document_ranking(*legs[src], doc_of, agg[0], agg[1])[:100]
+
+
+def metrics(golden: GoldenSet, runs: dict[str, list[str]]) -> dict[str, float]:
+    """ranx metrics of document rankings."""
+    run = {q: {d: float(100 - i) for i, d in enumerate(docs)} for q, docs in runs.items()}
+    return evaluate(golden.qrels, {q: run[q] for q in golden.queries})
+
+
+def mean_ndcg(golden: GoldenSet, rank: Callable[[str], list[str]]) -> float:
+    """Fast mean nDCG@10 over a set (for tuning loops)."""
+    return float(np.mean([ndcg_at(rank(q), golden.qrels[q]) for q in golden.queries]))
+
+
+def main() -> None:
+    """Collect legs once, measure each lever on tuning and held-back, write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "scifact")
+    parser.add_argument("--state", type=Path, default=REPO / ".rag-eval")
+    parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "levers.json")
+    args = parser.parse_args()
+
+    from rag_pipelines.config import load_sources_file
+    from rag_pipelines.index.stores import open_vector_store
+    from rag_pipelines.pipeline.context import PipelineContext
+    from rag_pipelines.retrieval.open import open_version
+
+    config = load_sources_file(args.state / "sources.yaml")
+    ctx = PipelineContext(config)
+    version = ctx.registry.live_manifest().version
+    golden = load_beir(args.data / "queries.jsonl", args.data / "qrels" / "train.tsv", "scifact")
+    tune_set, held = golden.split(0.3, 13)
+    cache = args.state / f"levers-legs-{version}.pkl"
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    if cache.exists():
+        legs, doc_of, terms = pickle.loads(cache.read_bytes())
+    else:
+        store = open_vector_store(config.index.qdrant, ctx.workspace)
+        index = open_version(ctx, version, store)
+        legs, doc_of, terms = collect(index, golden, "scifact")
+        store.close()
+        cache.write_bytes(pickle.dumps((legs, doc_of, terms)))
+        timings["collect_legs_s"] = round(time.perf_counter() - t, 1)
+    base_w = {"dense": 1.0, "bm25": 1.0, "graph": 0.5}
+    hybrid = {"dense": "dense", "bm25": "bm25", "graph": "graph"}
+    report: dict[str, object] = {"index_version": version, "tune_queries": len(tune_set.queries)}
+    report["holdout_queries"] = len(held.queries)
+
+    def both(rank: Callable[[str], list[str]]) -> dict[str, dict[str, float]]:
+        return {
+            "tune": metrics(tune_set, {q: rank(q) for q in tune_set.queries}),
+            "holdout": metrics(held, {q: rank(q) for q in held.queries}),
+        }
+
+    # -- baseline: today's engine (chunk RRF, k 100 as tuned) --------------------------------
+    t = time.perf_counter()
+    rows: dict[str, object] = {}
+    rows["baseline chunk-RRF k100"] = both(
+        lambda q: chunk_fusion(legs[q], hybrid, base_w, 100, doc_of)
+    )
+    # -- (a) aggregation per mode and in fusion ----------------------------------------------
+    for mode in ("dense", "bm25", "graph"):
+        for name, agg in AGGREGATIONS.items():
+            rows[f"{mode} agg={name}"] = both(lambda q, m=mode, a=agg: single(legs[q], m, doc_of, a))
+    for name, agg in AGGREGATIONS.items():
+        for k in (60, 100):
+            rows[f"hybrid doc-RRF agg={name} k{k}"] = both(
+                lambda q, a=agg, kk=k: doc_fusion(legs[q], hybrid, base_w, kk, doc_of, a)
+            )
+    timings["aggregation_s"] = round(time.perf_counter() - t, 1)
+    report["aggregation"] = rows
+    print(json.dumps(rows, indent=1), flush=True)
+
+    # choose the aggregation + k + weights on tuning (fast nDCG), report held-back
+    t = time.perf_counter()
+    grid = [
+        (k, {"dense": d, "bm25": b, "graph": g})
+        for k, d, b, g in itertools.product(
+            (30, 60, 100), (0.5, 1.0, 1.5), (0.5, 1.0, 1.5), (0.0, 0.25, 0.5, 1.0)
+        )
+    ]
+    best: tuple[float, str, int, dict[str, float]] | None = None
+    for name, agg in (("chunk", None), *AGGREGATIONS.items()):
+        for k, w in grid:
+
+            def rank(q: str, a=agg, kk=k, ww=w) -> list[str]:
+                if a is None:
+                    return chunk_fusion(legs[q], hybrid, ww, kk, doc_of)
+                return doc_fusion(legs[q], hybrid, ww, kk, doc_of, a)
+
+            value = mean_ndcg(tune_set, rank)
+            if best is None or value > best[0] + 1e-9:
+                best = (value, name, k, w)
+    assert best is not None
+    _, agg_name, best_k, best_w = best
+    chosen_agg = AGGREGATIONS.get(agg_name)
+
+    def fused(q: str, names=hybrid, w=best_w, k=best_k, a=chosen_agg) -> list[str]:
+        if a is None:
+            return chunk_fusion(legs[q], names, w, k, doc_of)
+        return doc_fusion(legs[q], names, w, k, doc_of, a)
+
+    report["tuned_fusion"] = {
+        "aggregation": agg_name,
+        "k": best_k,
+        "weights": best_w,
+        **both(fused),
+        "seconds": round(time.perf_counter() - t, 1),
+    }
+    print("tuned", report["tuned_fusion"], flush=True)
+
+    # -- (b) RM3 ------------------------------------------------------------------------------
+    t = time.perf_counter()
+    prf_rows: dict[str, object] = {"bm25": rows["bm25 agg=max"]}
+    best_prf = ("none", mean_ndcg(tune_set, lambda q: fused(q)))
+    for name in PRF_VARIANTS:
+        prf_rows[f"bm25 {name}"] = both(lambda q, n=name: single(legs[q], n, doc_of, ("max", 1)))
+        names = {"dense": "dense", "bm25": name, "graph": f"graph+{name}"}
+        prf_rows[f"hybrid {name}"] = both(lambda q, nm=names: fused(q, nm))
+        value = mean_ndcg(tune_set, lambda q, nm=names: fused(q, nm))
+        if value > best_prf[1] + 1e-9:
+            best_prf = (name, value)
+    prf_rows["chosen_on_tuning"] = best_prf[0]
+    timings["rm3_eval_s"] = round(time.perf_counter() - t, 1)
+    report["rm3"] = prf_rows
+    print(json.dumps(prf_rows, indent=1), flush=True)
+    if best_prf[0] != "none":
+        hybrid = {"dense": "dense", "bm25": best_prf[0], "graph": f"graph+{best_prf[0]}"}
+
+    # -- (c) learned per-query fusion weight --------------------------------------------------
+    t = time.perf_counter()
+
+    def features(q: str) -> list[float]:
+        d_ids, d_scores = legs[q]["dense"]
+        b_ids, b_scores = legs[q][hybrid["bm25"]]
+        return query_features(
+            [d_scores[c] for c in d_ids[:10]],
+            [b_scores[c] for c in b_ids[:10]],
+            document_ranking(d_ids, d_scores, doc_of)[:10],
+            document_ranking(b_ids, b_scores, doc_of)[:10],
+            terms[q],
+        )
+
+    def table(qids: list[str]) -> np.ndarray:
+        budget = best_w["dense"] + best_w["bm25"]
+        rows_ = []
+        for q in qids:
+            rows_.append(
+                [
+                    ndcg_at(
+                        fused(q, hybrid, {**best_w, "dense": budget * a, "bm25": budget * (1 - a)}),
+                        golden.qrels[q],
+                    )
+                    for a in ALPHA_GRID
+                ]
+            )
+        return np.array(rows_)
+
+    tune_ids = list(tune_set.queries)
+    x_tune = np.array([features(q) for q in tune_ids])
+    t_tune = table(tune_ids)
+    budget = best_w["dense"] + best_w["bm25"]
+    folds = [tune_ids[i::5] for i in range(5)]
+    cv: list[float] = []
+    for fold in folds:
+        train = [i for i, q in enumerate(tune_ids) if q not in set(fold)]
+        test = [i for i, q in enumerate(tune_ids) if q in set(fold)]
+        model = fit_query_weights(x_tune[train], t_tune[train], budget=budget)
+        for i in test:
+            a = model.alpha(x_tune[i])
+            cv.append(float(t_tune[i, int(round(a * 10))]))
+    model = fit_query_weights(x_tune, t_tune, budget=budget)
+
+    def learned(q: str) -> list[str]:
+        return fused(q, hybrid, model.weights(features(q), best_w))
+
+    constant = float(t_tune.mean(axis=0).max())
+    report["learned_weights"] = {
+        "features": list(FEATURES),
+        "theta": [round(v, 4) for v in model.theta],
+        "tune_ndcg@10_constant_best": round(constant, 4),
+        "tune_ndcg@10_5fold_cv": round(float(np.mean(cv)), 4),
+        "fused_without": both(lambda q: fused(q, hybrid)),
+        "fused_with": both(learned),
+        "model": json.loads(model.to_json()),
+    }
+    timings["learned_weights_s"] = round(time.perf_counter() - t, 1)
+    print("learned", report["learned_weights"], flush=True)
+    report["timings"] = timings
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
