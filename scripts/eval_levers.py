@@ -36,8 +36,8 @@ from rag_pipelines.retrieval.query_weights import (  # noqa: E402
     ALPHA_GRID,
     FEATURES,
     fit_query_weights,
+    leg_features,
     ndcg_at,
-    query_features,
 )
 
 DEPTH = 300  # chunks per leg, as run_golden asks the engine for (3 × 100 documents)
@@ -188,7 +188,9 @@ def main() -> None:
     # -- (a) aggregation per mode and in fusion ----------------------------------------------
     for mode in ("dense", "bm25", "graph"):
         for name, agg in AGGREGATIONS.items():
-            rows[f"{mode} agg={name}"] = both(lambda q, m=mode, a=agg: single(legs[q], m, doc_of, a))
+            rows[f"{mode} agg={name}"] = both(
+                lambda q, m=mode, a=agg: single(legs[q], m, doc_of, a)
+            )
     for name, agg in AGGREGATIONS.items():
         for k in (60, 100):
             rows[f"hybrid doc-RRF agg={name} k{k}"] = both(
@@ -258,15 +260,7 @@ def main() -> None:
     t = time.perf_counter()
 
     def features(q: str) -> list[float]:
-        d_ids, d_scores = legs[q]["dense"]
-        b_ids, b_scores = legs[q][hybrid["bm25"]]
-        return query_features(
-            [d_scores[c] for c in d_ids[:10]],
-            [b_scores[c] for c in b_ids[:10]],
-            document_ranking(d_ids, d_scores, doc_of)[:10],
-            document_ranking(b_ids, b_scores, doc_of)[:10],
-            terms[q],
-        )
+        return leg_features(legs[q]["dense"], legs[q][hybrid["bm25"]], doc_of, terms[q])
 
     def table(qids: list[str]) -> np.ndarray:
         budget = best_w["dense"] + best_w["bm25"]
@@ -295,7 +289,7 @@ def main() -> None:
         model = fit_query_weights(x_tune[train], t_tune[train], budget=budget)
         for i in test:
             a = model.alpha(x_tune[i])
-            cv.append(float(t_tune[i, int(round(a * 10))]))
+            cv.append(float(t_tune[i, round(a * 10)]))
     model = fit_query_weights(x_tune, t_tune, budget=budget)
 
     def learned(q: str) -> list[str]:

@@ -311,6 +311,13 @@ class FusionSettings(StrictModel):
     k: int = Field(60, ge=1)
     weights: dict[Leg, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     candidates: int = Field(100, ge=10, le=1000, description="Hits taken from each leg.")
+    aggregate: Literal["chunk", "max", "sum", "rrf"] = Field(
+        "chunk",
+        description="chunk: fuse chunk rankings (a document ranks by its best fused chunk); "
+        "max/sum/rrf: each leg first ranks documents by its best chunk, the sum of its top "
+        "chunks' scores, or their reciprocal ranks, then the document rankings are fused.",
+    )
+    aggregate_top: int = Field(2, ge=1, le=20, description="Chunks per document for sum/rrf.")
 
 
 class RerankSettings(StrictModel):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
+from rag_pipelines.retrieval.fusion import Fused, fuse_rankings
+
 Aggregation = Literal["max", "sum", "rrf"]
 
 
@@ -67,3 +69,29 @@ def chunks_by_document(
         if doc in groups:
             groups[doc].append(chunk_id)
     return [c for d in doc_order for c in groups[d]]
+
+
+def fuse_by_document(
+    legs: Mapping[str, tuple[Sequence[str], Mapping[str, float]]],
+    doc_of: Mapping[str, str],
+    chunk_order: Sequence[Fused],
+    weights: Mapping[str, float],
+    k: int,
+    method: Aggregation,
+    top: int,
+) -> list[Fused]:
+    """Document-level fusion: each leg's document ranking, RRF over them, chunks grouped.
+
+    `chunk_order` is the chunk-level fusion; a document's chunks keep its order and carry the
+    document's fused score, so a caller reading the first chunk per document gets the
+    document ranking.
+    """
+    rankings = {
+        name: document_ranking(ids, scores, doc_of, method, top, k)
+        for name, (ids, scores) in legs.items()
+    }
+    documents = fuse_rankings(rankings, weights, k)
+    by_id = {f.id: f for f in chunk_order}
+    ordered = chunks_by_document([d.id for d in documents], list(by_id), doc_of)
+    score = {d.id: d.score for d in documents}
+    return [Fused(c, score[doc_of[c]], by_id[c].ranks) for c in ordered]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,13 @@ from rag_pipelines.index.vector_store import PayloadFilter, SparseVector, Vector
 from rag_pipelines.pipeline.indexes import BM25_ACCESS, BM25_MODEL, GRAPH
 from rag_pipelines.pipeline.snapshot import CHUNKS, DOCUMENTS
 from rag_pipelines.retrieval.access import VersionAccess
+from rag_pipelines.retrieval.aggregate import fuse_by_document
 from rag_pipelines.retrieval.filters import matches
-from rag_pipelines.retrieval.fusion import fuse_rankings
+from rag_pipelines.retrieval.fusion import Fused, fuse_rankings
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import Hit, Mode, SearchResponse
 from rag_pipelines.retrieval.prf import expand, weighted_query_vector
+from rag_pipelines.retrieval.query_weights import QueryWeights, leg_features
 from rag_pipelines.retrieval.rerank import CrossEncoderReranker, blend_orders
 
 Encoder = Callable[[str], np.ndarray]
@@ -77,6 +79,7 @@ class VersionIndex:
         self.rerank_default = rerank_default
         self.fusion = FusionSettings.model_validate(manifest.retrieval.get("fusion", {}))
         self.rerank_settings = RerankSettings.model_validate(manifest.retrieval.get("rerank", {}))
+        self.query_weights: QueryWeights | None = None  # a learned per-query weight, if fit
         self.prf = Bm25QuerySettings.model_validate(manifest.retrieval.get("bm25", {})).prf
         graph_settings = manifest.settings.get("graph", {})
         self.seed_hits = int(graph_settings.get("seed_hits", 5))
@@ -198,12 +201,7 @@ class VersionIndex:
         for leg in legs.values():
             payloads.update(leg.payloads)
         if mode == "hybrid":
-            fused = fuse_rankings(
-                {name: leg.ids for name, leg in legs.items()},
-                self.fusion.weights,
-                self.fusion.k,
-                depth,
-            )
+            fused = self._fuse(query, legs, payloads)[:depth]
             ordered = [(f.id, f.score, f.ranks) for f in fused]
         else:
             leg = legs[mode]
@@ -246,6 +244,27 @@ class VersionIndex:
             model_fingerprint=self.manifest.model.key,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=hits,
+        )
+
+    def _fuse(
+        self, query: str, legs: dict[str, LegResult], payloads: dict[str, dict[str, Any]]
+    ) -> list[Fused]:
+        """RRF of the legs; issue 16 hooks: per-query weights and document-level fusion."""
+        fusion = self.fusion
+        weights: Mapping[str, float] = {str(k): v for k, v in fusion.weights.items()}
+        doc_of = {
+            c: f"{p.get('source', '')}/{p.get('document_id', '')}" for c, p in payloads.items()
+        }
+        pairs = {name: (leg.ids, leg.scores) for name, leg in legs.items()}
+        if self.query_weights is not None and "dense" in legs and "bm25" in legs:
+            x = leg_features(pairs["dense"], pairs["bm25"], doc_of, len(self.tokenize(query)))
+            weights = self.query_weights.weights(x, weights)
+        rankings = {name: leg.ids for name, leg in legs.items()}
+        if fusion.aggregate == "chunk":
+            return fuse_rankings(rankings, weights, fusion.k)
+        chunks = fuse_rankings(rankings, weights, fusion.k)
+        return fuse_by_document(
+            pairs, doc_of, chunks, weights, fusion.k, fusion.aggregate, fusion.aggregate_top
         )
 
     def passage(self, chunk_id: str) -> str | None:

@@ -19,13 +19,13 @@ def relevance_model(
     Ties between terms break by term, so the expansion is deterministic.
     """
     total = sum(max(score, 0.0) for _, score in feedback)
-    weights: Counter[str] = Counter()
+    weights: dict[str, float] = {}
     for terms, score in feedback:
         if not terms:
             continue
         doc_weight = max(score, 0.0) / total if total > 0 else 1.0 / len(feedback)
         for term, tf in Counter(terms).items():
-            weights[term] += doc_weight * tf / len(terms)
+            weights[term] = weights.get(term, 0.0) + doc_weight * tf / len(terms)
     top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:fb_terms]
     norm = sum(w for _, w in top)
     return {t: w / norm for t, w in top} if norm > 0 else {}

@@ -53,6 +53,26 @@ def query_features(
     return [d_top, d_margin, d_spread, b_margin, b_spread, agreement, math.log1p(query_terms)]
 
 
+def leg_features(
+    dense: tuple[Sequence[str], Mapping[str, float]],
+    bm25: tuple[Sequence[str], Mapping[str, float]],
+    doc_of: Mapping[str, str],
+    query_terms: int,
+) -> list[float]:
+    """FEATURES of one query from its dense and BM25 legs (chunk ids best first, scores)."""
+
+    def top_docs(ids: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys(doc_of[c] for c in ids if c in doc_of))[:10]
+
+    return query_features(
+        [dense[1][c] for c in dense[0][:10]],
+        [bm25[1][c] for c in bm25[0][:10]],
+        top_docs(dense[0]),
+        top_docs(bm25[0]),
+        query_terms,
+    )
+
+
 @dataclass
 class QueryWeights:
     """A fitted model: feature standardisation, θ (bias first) and the weight budget."""
