@@ -30,7 +30,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from rag_pipelines.config.models import PrfSettings  # noqa: E402
 from rag_pipelines.evaluation.golden import GoldenSet, load_beir  # noqa: E402
 from rag_pipelines.evaluation.metrics import evaluate  # noqa: E402
-from rag_pipelines.retrieval.aggregate import Aggregation, document_ranking  # noqa: E402
+from rag_pipelines.retrieval.aggregate import (  # noqa: E402
+    Aggregation,
+    document_ranking,
+    document_scores,
+)
 from rag_pipelines.retrieval.fusion import fuse_rankings  # noqa: E402
 from rag_pipelines.retrieval.query_weights import (  # noqa: E402
     ALPHA_GRID,
@@ -45,7 +49,7 @@ Leg = tuple[list[str], dict[str, float]]  # chunk ids best first, their scores
 QueryLegs = dict[str, Leg]
 PRF_VARIANTS = {
     f"rm3_d{d}_t{t}_w{w}": PrfSettings(enabled=True, fb_docs=d, fb_terms=t, original_weight=w)
-    for d, t, w in itertools.product((5, 10), (10, 20), (0.5, 0.7))
+    for d, t, w in ((10, 10, 0.5), (10, 20, 0.5), (10, 10, 0.7), (5, 10, 0.5), (10, 20, 0.7))
 }
 AGGREGATIONS: dict[str, tuple[Aggregation, int]] = {
     "max": ("max", 1),
@@ -56,42 +60,89 @@ AGGREGATIONS: dict[str, tuple[Aggregation, int]] = {
 }
 
 
-def collect(index, golden: GoldenSet, source: str) -> tuple[dict[str, QueryLegs], dict, dict]:
-    """Every leg's ranking per query, chunk → document, and query term counts."""
-    from rag_pipelines.index.vector_store import PayloadFilter
+def collect(ctx, index, golden: GoldenSet) -> tuple[dict[str, QueryLegs], dict, dict]:
+    """Every leg's ranking per query, chunk → document, and query term counts.
 
-    flt = PayloadFilter(sources=(source,))
+    Dense is exact search over the version's cached chunk vectors and BM25 the version's own
+    model over its snapshot's chunks (the scores the sparse index computes); the graph leg is
+    the engine's walk seeded from these, with RM3 variants seeding their own walk.
+    """
+    import scipy.sparse as sp
+
+    from rag_pipelines.embedding.cache import EmbeddingCache
+    from rag_pipelines.index.vector_store import PayloadFilter
+    from rag_pipelines.pipeline.snapshot import snapshot_chunks
+    from rag_pipelines.retrieval.engine import LegResult
+    from rag_pipelines.retrieval.prf import expand, weighted_query_vector
+
+    chunks = snapshot_chunks(ctx, index.version)
+    ids = [c.id for c in chunks]
+    doc_of = {c.id: c.document_id for c in chunks}
+    cache = EmbeddingCache(ctx.workspace.embedding_cache_path)
+    vectors = cache.get(index.manifest.model.key, [c.text_hash for c in chunks])
+    cache.close()
+    matrix = np.stack([vectors[c.text_hash] for c in chunks])
+    tokens = [index.tokenize(c.embed_text) for c in chunks]
+    rows, cols, vals = [], [], []
+    for row, terms in enumerate(tokens):
+        indices, values = index.bm25.document_vector(terms)
+        rows += [row] * len(indices)
+        cols += indices
+        vals += values
+    bm25 = sp.csr_matrix((vals, (rows, cols)), shape=(len(chunks), len(index.bm25.vocab)))
+    texts = list(golden.queries.values())
+    queries = np.asarray(index_encode_all(index, texts))
+    flt = PayloadFilter(sources=("scifact",))
+
+    def top(scores: np.ndarray) -> Leg:
+        best = np.argpartition(-scores, DEPTH)[:DEPTH]
+        best = best[np.lexsort((best, -scores[best]))]
+        kept = [int(i) for i in best]
+        return [ids[i] for i in kept], {ids[i]: float(scores[i]) for i in kept}
+
+    def sparse_scores(indices: list[int], values: list[float]) -> np.ndarray:
+        q = np.zeros(len(index.bm25.vocab))
+        q[indices] = values
+        return np.asarray(bm25 @ q).ravel()
+
+    def as_leg(leg: Leg) -> LegResult:
+        return LegResult(ids=leg[0], scores=leg[1])
+
+    pos = {c: i for i, c in enumerate(ids)}
     legs: dict[str, QueryLegs] = {}
-    doc_of: dict[str, str] = {}
     terms: dict[str, int] = {}
-    base_prf = index.prf
-    for n, (qid, text) in enumerate(golden.queries.items(), start=1):
-        dense = index.dense(index.encode(text), DEPTH, flt)
-        index.prf = base_prf.model_copy(update={"enabled": False})
-        bm25 = index.keyword(text, DEPTH, flt)
-        out: QueryLegs = {"dense": (dense.ids, dense.scores), "bm25": (bm25.ids, bm25.scores)}
-        graph = index.graph(text, DEPTH, flt, [dense, bm25])
+    for n, (qid, text) in enumerate(golden.queries.items()):
+        dense = top(matrix @ queries[n])
+        q_terms = index.tokenize(text)
+        first_ids, first_scores = top(sparse_scores(*index.bm25.query_vector(q_terms)))
+        first = ([c for c in first_ids if first_scores[c] > 0], first_scores)
+        out: QueryLegs = {"dense": dense, "bm25": first}
+        graph = index.graph(text, DEPTH, flt, [as_leg(dense), as_leg(first)])
         out["graph"] = (graph.ids, graph.scores)
         for name, settings in PRF_VARIANTS.items():
-            index.prf = settings
-            prf = index.keyword(text, DEPTH, flt)
-            out[name] = (prf.ids, prf.scores)
-            g = index.graph(text, DEPTH, flt, [dense, prf])
+            feedback = [(tokens[pos[c]], first_scores[c]) for c in first[0][: settings.fb_docs]]
+            weights = expand(settings, q_terms, feedback)
+            p_ids, p_scores = top(sparse_scores(*weighted_query_vector(index.bm25, weights)))
+            prf = ([c for c in p_ids if p_scores[c] > 0], p_scores)
+            out[name] = prf
+            g = index.graph(text, DEPTH, flt, [as_leg(dense), as_leg(prf)])
             out[f"graph+{name}"] = (g.ids, g.scores)
-            for leg in (prf, g):
-                for cid in leg.ids:
-                    if cid in leg.payloads:
-                        doc_of[cid] = str(leg.payloads[cid]["document_id"])
-        for leg in (dense, bm25, graph):
-            for cid in leg.ids:
-                if cid in leg.payloads:
-                    doc_of[cid] = str(leg.payloads[cid]["document_id"])
         legs[qid] = out
-        terms[qid] = len(index.tokenize(text))
-        if n % 100 == 0:
-            print(f"  legs: {n}/{len(golden.queries)}", flush=True)
-    index.prf = base_prf
+        terms[qid] = len(q_terms)
+        if (n + 1) % 100 == 0:
+            print(f"  legs: {n + 1}/{len(golden.queries)}", flush=True)
     return legs, doc_of, terms
+
+
+def index_encode_all(index, texts: list[str]) -> np.ndarray:
+    """Query vectors in batches through the version's model (as the engine encodes one)."""
+    from rag_pipelines.retrieval.model_cache import model_for
+
+    ctx_model = model_for(_CONFIG[0].embedding, index.manifest.model_ref, index.manifest.model)
+    return np.asarray(ctx_model.encode(texts))
+
+
+_CONFIG: list = []
 
 
 def chunk_fusion(
@@ -99,12 +150,12 @@ def chunk_fusion(
 ) -> list[str]:
     """Today's hybrid: chunk-level RRF, then documents by their best chunk."""
     fused = fuse_rankings({leg: legs[src][0] for leg, src in names.items()}, weights, k, DEPTH)
-    docs: list[str] = []
+    docs: dict[str, None] = {}
     for item in fused:
         doc = doc_of.get(item.id)
-        if doc is not None and doc not in docs:
-            docs.append(doc)
-    return docs[:100]
+        if doc is not None:
+            docs.setdefault(doc)
+    return list(docs)[:100]
 
 
 def doc_fusion(
@@ -116,15 +167,42 @@ def doc_fusion(
     agg: tuple[Aggregation, int],
 ) -> list[str]:
     """Per leg documents first (aggregated chunks), then RRF of the document rankings."""
-    rankings = {
-        leg: document_ranking(*legs[src], doc_of, agg[0], agg[1]) for leg, src in names.items()
-    }
+    rankings = {leg: doc_ranking(legs[src], doc_of, agg) for leg, src in names.items()}
     return [f.id for f in fuse_rankings(rankings, weights, k, 100)]
+
+
+_RANKINGS: dict[tuple[int, Aggregation, int], list[str]] = {}
+
+
+def doc_ranking(leg: Leg, doc_of, agg: tuple[Aggregation, int]) -> list[str]:
+    """A leg's top 100 documents under an aggregation (cached: legs are never mutated)."""
+    key = (id(leg[0]), agg[0], agg[1])
+    if key not in _RANKINGS:
+        _RANKINGS[key] = document_ranking(*leg, doc_of, agg[0], agg[1])[:100]
+    return _RANKINGS[key]
+
+
+def score_fusion(
+    legs: QueryLegs, names: Mapping[str, str], weights: Mapping[str, float], doc_of
+) -> list[str]:
+    """CombSUM of min-max normalised best-chunk scores over each leg's top 100 documents."""
+    total: dict[str, float] = {}
+    for leg, src in names.items():
+        ids, scores = legs[src]
+        docs = document_scores(ids, scores, doc_of, "max")
+        top = sorted(docs.items(), key=lambda kv: -kv[1])[:100]
+        if not top:
+            continue
+        hi, lo = top[0][1], top[-1][1]
+        for doc, value in top:
+            norm = (value - lo) / (hi - lo) if hi > lo else 1.0
+            total[doc] = total.get(doc, 0.0) + weights.get(leg, 1.0) * norm
+    return sorted(total, key=lambda d: -total[d])[:100]
 
 
 def single(legs: QueryLegs, src: str, doc_of, agg: tuple[Aggregation, int]) -> list[str]:
     """One leg's documents under an aggregation."""
-    return document_ranking(*legs[src], doc_of, agg[0], agg[1])[:100]
+    return doc_ranking(legs[src], doc_of, agg)
 
 
 def metrics(golden: GoldenSet, runs: dict[str, list[str]]) -> dict[str, float]:
@@ -144,6 +222,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "scifact")
     parser.add_argument("--state", type=Path, default=REPO / ".rag-eval")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "levers.json")
+    parser.add_argument("--limit", type=int, help="first N judged queries only (a smoke test)")
     args = parser.parse_args()
 
     from rag_pipelines.config import load_sources_file
@@ -155,8 +234,10 @@ def main() -> None:
     ctx = PipelineContext(config)
     version = ctx.registry.live_manifest().version
     golden = load_beir(args.data / "queries.jsonl", args.data / "qrels" / "train.tsv", "scifact")
+    if args.limit:
+        golden = golden.subset(list(golden.queries)[: args.limit], golden.name)
     tune_set, held = golden.split(0.3, 13)
-    cache = args.state / f"levers-legs-{version}.pkl"
+    cache = args.state / f"levers-legs-{version}-{len(golden.queries)}.pkl"
     timings: dict[str, float] = {}
     t = time.perf_counter()
     if cache.exists():
@@ -164,7 +245,8 @@ def main() -> None:
     else:
         store = open_vector_store(config.index.qdrant, ctx.workspace)
         index = open_version(ctx, version, store)
-        legs, doc_of, terms = collect(index, golden, "scifact")
+        _CONFIG.append(config)
+        legs, doc_of, terms = collect(ctx, index, golden)
         store.close()
         cache.write_bytes(pickle.dumps((legs, doc_of, terms)))
         timings["collect_legs_s"] = round(time.perf_counter() - t, 1)
@@ -196,6 +278,16 @@ def main() -> None:
             rows[f"hybrid doc-RRF agg={name} k{k}"] = both(
                 lambda q, a=agg, kk=k: doc_fusion(legs[q], hybrid, base_w, kk, doc_of, a)
             )
+    best_score_w, best_score_v = base_w, -1.0
+    for d, b, g in itertools.product((0.5, 1.0, 1.5), (0.5, 1.0, 1.5), (0.0, 0.25, 0.5)):
+        w = {"dense": d, "bm25": b, "graph": g}
+        value = mean_ndcg(tune_set, lambda q, ww=w: score_fusion(legs[q], hybrid, ww, doc_of))
+        if value > best_score_v + 1e-9:
+            best_score_w, best_score_v = w, value
+    rows["hybrid score-fusion (CombSUM min-max), weights tuned"] = {
+        "weights": best_score_w,
+        **both(lambda q: score_fusion(legs[q], hybrid, best_score_w, doc_of)),
+    }
     timings["aggregation_s"] = round(time.perf_counter() - t, 1)
     report["aggregation"] = rows
     print(json.dumps(rows, indent=1), flush=True)
@@ -205,7 +297,7 @@ def main() -> None:
     grid = [
         (k, {"dense": d, "bm25": b, "graph": g})
         for k, d, b, g in itertools.product(
-            (30, 60, 100), (0.5, 1.0, 1.5), (0.5, 1.0, 1.5), (0.0, 0.25, 0.5, 1.0)
+            (30, 60, 100), (1.0,), (0.5, 0.75, 1.0, 1.5, 2.0), (0.0, 0.25, 0.5, 1.0)
         )
     ]
     best: tuple[float, str, int, dict[str, float]] | None = None
