@@ -442,6 +442,11 @@ class EvaluationSettings(StrictModel):
     modes: list[Mode] = Field(default_factory=lambda: list(ALL_MODES))
     gate: QualityGate = Field(default_factory=lambda: QualityGate())
     tune_fusion: bool = Field(False, description="Tune fusion weights and k on the tuning part.")
+    learn_query_weights: bool = Field(
+        False,
+        description="With tune_fusion: fit a per-query dense/BM25 weight on the tuning part; "
+        "served only if it beats the tuned constant weights in cross-validation.",
+    )
     use_feedback: bool = Field(True, description="Turn service feedback into a golden set.")
     experiments: list[ExperimentVariant] = Field(
         default_factory=list, description="Variants the experiments asset builds and compares."

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from rag_pipelines.evaluation.quality import golden_sets
+from rag_pipelines.evaluation.query_weight_tuning import RECORD as QUERY_WEIGHTS
+from rag_pipelines.evaluation.query_weight_tuning import learn_query_weights
 from rag_pipelines.evaluation.tuning import leg_rankings, score_setting, tune
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.retrieval.engine import VersionIndex
@@ -66,4 +68,9 @@ def tune_version(ctx: PipelineContext, version: str, index: VersionIndex) -> Fus
         },
     )
     atomic_write_text(ctx.registry.build_path(version) / RECORD, record.model_dump_json(indent=2))
+    if settings.learn_query_weights:  # issue 16 hook: evaluation/query_weight_tuning.py
+        index.fusion = index.fusion.model_copy(update={"k": best.k, "weights": best.weights})
+        learned = learn_query_weights(index, tune_set, source)
+        path = ctx.registry.build_path(version) / QUERY_WEIGHTS
+        atomic_write_text(path, learned.model_dump_json(indent=2))
     return record

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
+from rag_pipelines.config.models import FusionSettings
 from rag_pipelines.retrieval.fusion import Fused, fuse_rankings
 
 Aggregation = Literal["max", "sum", "rrf"]
@@ -95,3 +96,18 @@ def fuse_by_document(
     ordered = chunks_by_document([d.id for d in documents], list(by_id), doc_of)
     score = {d.id: d.score for d in documents}
     return [Fused(c, score[doc_of[c]], by_id[c].ranks) for c in ordered]
+
+
+def fuse_legs(
+    legs: Mapping[str, tuple[Sequence[str], Mapping[str, float]]],
+    doc_of: Mapping[str, str],
+    weights: Mapping[str, float],
+    fusion: FusionSettings,
+) -> list[Fused]:
+    """The hybrid order of `fusion`: chunk-level RRF, or document-level (fusion.aggregate)."""
+    chunks = fuse_rankings({name: ids for name, (ids, _) in legs.items()}, weights, fusion.k)
+    if fusion.aggregate == "chunk":
+        return chunks
+    return fuse_by_document(
+        legs, doc_of, chunks, weights, fusion.k, fusion.aggregate, fusion.aggregate_top
+    )

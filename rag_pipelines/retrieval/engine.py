@@ -29,9 +29,9 @@ from rag_pipelines.index.vector_store import PayloadFilter, SparseVector, Vector
 from rag_pipelines.pipeline.indexes import BM25_ACCESS, BM25_MODEL, GRAPH
 from rag_pipelines.pipeline.snapshot import CHUNKS, DOCUMENTS
 from rag_pipelines.retrieval.access import VersionAccess
-from rag_pipelines.retrieval.aggregate import fuse_by_document
+from rag_pipelines.retrieval.aggregate import fuse_legs
 from rag_pipelines.retrieval.filters import matches
-from rag_pipelines.retrieval.fusion import Fused, fuse_rankings
+from rag_pipelines.retrieval.fusion import Fused
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import Hit, Mode, SearchResponse
 from rag_pipelines.retrieval.prf import expand, weighted_query_vector
@@ -250,8 +250,7 @@ class VersionIndex:
         self, query: str, legs: dict[str, LegResult], payloads: dict[str, dict[str, Any]]
     ) -> list[Fused]:
         """RRF of the legs; issue 16 hooks: per-query weights and document-level fusion."""
-        fusion = self.fusion
-        weights: Mapping[str, float] = {str(k): v for k, v in fusion.weights.items()}
+        weights: Mapping[str, float] = {str(k): v for k, v in self.fusion.weights.items()}
         doc_of = {
             c: f"{p.get('source', '')}/{p.get('document_id', '')}" for c, p in payloads.items()
         }
@@ -259,13 +258,7 @@ class VersionIndex:
         if self.query_weights is not None and "dense" in legs and "bm25" in legs:
             x = leg_features(pairs["dense"], pairs["bm25"], doc_of, len(self.tokenize(query)))
             weights = self.query_weights.weights(x, weights)
-        rankings = {name: leg.ids for name, leg in legs.items()}
-        if fusion.aggregate == "chunk":
-            return fuse_rankings(rankings, weights, fusion.k)
-        chunks = fuse_rankings(rankings, weights, fusion.k)
-        return fuse_by_document(
-            pairs, doc_of, chunks, weights, fusion.k, fusion.aggregate, fusion.aggregate_top
-        )
+        return fuse_legs(pairs, doc_of, weights, self.fusion)
 
     def passage(self, chunk_id: str) -> str | None:
         """What the reranker reads for a chunk: its context header and text."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+from rag_pipelines.evaluation.query_weight_tuning import RECORD as QUERY_WEIGHTS
+from rag_pipelines.evaluation.query_weight_tuning import QueryWeightRecord, load_query_weights
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.pipeline.fusion_tuning import load_fusion_record
@@ -37,6 +39,10 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
     tuned = load_fusion_record(build_dir)
     if tuned is not None:  # measured on this version's tuning queries; beats the configured one
         index.fusion = index.fusion.model_copy(update={"k": tuned.k, "weights": tuned.weights})
+    learned = build_dir / QUERY_WEIGHTS  # issue 16: a per-query weight fit on tuning queries
+    if learned.exists():
+        fitted = QueryWeightRecord.model_validate_json(learned.read_text())
+        index.query_weights = load_query_weights(fitted)
     return index
 
 
