@@ -10,13 +10,15 @@ import pytest
 import yaml
 
 from rag_pipelines.config import load_sources_file
+from rag_pipelines.evaluation.golden import GoldenSet
+from rag_pipelines.evaluation.query_weight_tuning import alpha_table, learn_query_weights
 from rag_pipelines.pipeline.context import PipelineContext
 from rag_pipelines.retrieval.aggregate import fuse_by_document
 from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.retrieval.fusion import fuse_rankings
 from rag_pipelines.retrieval.live import LiveIndex
 from rag_pipelines.retrieval.prf import expand, weighted_query_vector
-from rag_pipelines.retrieval.query_weights import QueryWeights
+from rag_pipelines.retrieval.query_weights import ALPHA_GRID, FEATURES, QueryWeights, ndcg_at
 from tests.dagster.runs import materialize_pipeline
 from tests.scifact import judged_slice
 
@@ -107,3 +109,23 @@ def test_learned_query_weights_steer_the_fusion(index: VersionIndex) -> None:
     finally:
         index.fusion = configured
     assert [h.chunk_id for h in steered.hits] == [h.chunk_id for h in by_hand.hits]
+
+
+def test_alpha_table_at_the_configured_split_is_the_served_ndcg(
+    index: VersionIndex, scifact_dir: Path
+) -> None:
+    """The tuning table's α 0.5 column (dense 1, bm25 1) equals nDCG@10 of the served hybrid."""
+    queries, qrels, _ = judged_slice(scifact_dir, 5, 40)
+    golden = GoldenSet("slice", queries, {q: dict.fromkeys(d, 1) for q, d in qrels.items()})
+    x, table, budget = alpha_table(index, golden, "scifact")
+    assert x.shape == (5, len(FEATURES)) and table.shape == (5, len(ALPHA_GRID))
+    assert budget == 2.0
+    for row, (query_id, text) in zip(table, queries.items(), strict=True):
+        hits = index.search(text, 300, "hybrid").hits
+        docs = list(dict.fromkeys(h.provenance.document_id for h in hits))
+        assert row[ALPHA_GRID.index(0.5)] == pytest.approx(ndcg_at(docs, golden.qrels[query_id]))
+    record = learn_query_weights(index, golden, "scifact", folds=2)
+    assert record.tune_queries == 5
+    assert record.enabled == (
+        record.scores["tune_ndcg@10_cv"] > record.scores["tune_ndcg@10_constant"] + 0.001
+    )
