@@ -33,7 +33,7 @@ from rag_pipelines.evaluation.metrics import evaluate  # noqa: E402
 from rag_pipelines.retrieval.aggregate import (  # noqa: E402
     Aggregation,
     document_ranking,
-    document_scores,
+    minmax_documents,
 )
 from rag_pipelines.retrieval.fusion import fuse_rankings  # noqa: E402
 from rag_pipelines.retrieval.query_weights import (  # noqa: E402
@@ -185,19 +185,9 @@ def doc_ranking(leg: Leg, doc_of, agg: tuple[Aggregation, int]) -> list[str]:
 def score_fusion(
     legs: QueryLegs, names: Mapping[str, str], weights: Mapping[str, float], doc_of
 ) -> list[str]:
-    """CombSUM of min-max normalised best-chunk scores over each leg's top 100 documents."""
-    total: dict[str, float] = {}
-    for leg, src in names.items():
-        ids, scores = legs[src]
-        docs = document_scores(ids, scores, doc_of, "max")
-        top = sorted(docs.items(), key=lambda kv: -kv[1])[:100]
-        if not top:
-            continue
-        hi, lo = top[0][1], top[-1][1]
-        for doc, value in top:
-            norm = (value - lo) / (hi - lo) if hi > lo else 1.0
-            total[doc] = total.get(doc, 0.0) + weights.get(leg, 1.0) * norm
-    return sorted(total, key=lambda d: -total[d])[:100]
+    """fusion.method minmax: CombSUM of min-max normalised best-chunk scores (top 100 docs)."""
+    chosen = {leg: legs[src] for leg, src in names.items()}
+    return list(minmax_documents(chosen, doc_of, weights))[:100]
 
 
 def single(legs: QueryLegs, src: str, doc_of, agg: tuple[Aggregation, int]) -> list[str]:

@@ -306,11 +306,16 @@ DEFAULT_WEIGHTS: dict[Leg, float] = {"dense": 1.0, "bm25": 1.0, "graph": 0.5}
 
 
 class FusionSettings(StrictModel):
-    """Reciprocal-rank fusion of the retrieval legs."""
+    """Fusion of the retrieval legs: reciprocal ranks (default) or normalised scores."""
 
     k: int = Field(60, ge=1)
     weights: dict[Leg, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     candidates: int = Field(100, ge=10, le=1000, description="Hits taken from each leg.")
+    method: Literal["rrf", "minmax"] = Field(
+        "rrf",
+        description="rrf: weighted reciprocal ranks; minmax: documents by the weighted sum of "
+        "each leg's min-max normalised best-chunk score over its top 100 documents.",
+    )
     aggregate: Literal["chunk", "max", "sum", "rrf"] = Field(
         "chunk",
         description="chunk: fuse chunk rankings (a document ranks by its best fused chunk); "

@@ -98,14 +98,42 @@ def fuse_by_document(
     return [Fused(c, score[doc_of[c]], by_id[c].ranks) for c in ordered]
 
 
+def minmax_documents(
+    legs: Mapping[str, tuple[Sequence[str], Mapping[str, float]]],
+    doc_of: Mapping[str, str],
+    weights: Mapping[str, float],
+    depth: int = 100,
+) -> dict[str, float]:
+    """CombSUM: Σ_leg weight · min-max normalised best-chunk score over each leg's top documents.
+
+    Returns document → fused score in descending order (ties keep first-seen order).
+    """
+    total: dict[str, float] = {}
+    for name, (ids, scores) in legs.items():
+        docs = document_scores(ids, scores, doc_of, "max")
+        top = sorted(docs.items(), key=lambda kv: -kv[1])[:depth]
+        if not top:
+            continue
+        hi, lo = top[0][1], top[-1][1]
+        for doc, value in top:
+            norm = (value - lo) / (hi - lo) if hi > lo else 1.0
+            total[doc] = total.get(doc, 0.0) + weights.get(name, 1.0) * norm
+    return dict(sorted(total.items(), key=lambda kv: -kv[1]))
+
+
 def fuse_legs(
     legs: Mapping[str, tuple[Sequence[str], Mapping[str, float]]],
     doc_of: Mapping[str, str],
     weights: Mapping[str, float],
     fusion: FusionSettings,
 ) -> list[Fused]:
-    """The hybrid order of `fusion`: chunk-level RRF, or document-level (fusion.aggregate)."""
+    """The hybrid order of `fusion`: chunk-level RRF, document-level RRF or min-max CombSUM."""
     chunks = fuse_rankings({name: ids for name, (ids, _) in legs.items()}, weights, fusion.k)
+    if fusion.method == "minmax":
+        documents = minmax_documents(legs, doc_of, weights)
+        by_id = {f.id: f for f in chunks}
+        ordered = chunks_by_document(list(documents), list(by_id), doc_of)
+        return [Fused(c, documents[doc_of[c]], by_id[c].ranks) for c in ordered]
     if fusion.aggregate == "chunk":
         return chunks
     return fuse_by_document(

@@ -90,8 +90,12 @@ class QueryWeights:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
 
     def weights(self, x: Sequence[float], base: Mapping[str, float]) -> dict[str, float]:
-        """Fusion weights for one query: `base` with dense and bm25 split by α."""
-        a = self.alpha(x)
+        """Fusion weights for one query: `base` with dense and bm25 split by α on ALPHA_GRID.
+
+        α is rounded to the grid it was fit on, so serving reproduces the fit's choices.
+        """
+        steps = len(ALPHA_GRID) - 1
+        a = round(self.alpha(x) * steps) / steps
         return {**base, "dense": self.budget * a, "bm25": self.budget * (1.0 - a)}
 
     def to_json(self) -> str:

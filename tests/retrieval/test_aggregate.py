@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag_pipelines.retrieval.aggregate import chunks_by_document, document_ranking, document_scores
+from rag_pipelines.config.models import FusionSettings
+from rag_pipelines.retrieval.aggregate import (
+    chunks_by_document,
+    document_ranking,
+    document_scores,
+    fuse_legs,
+    minmax_documents,
+)
 
 DOC_OF = {"a1": "A", "a2": "A", "a3": "A", "b1": "B", "c1": "C"}
 IDS = ["b1", "a1", "a2", "c1", "a3"]
@@ -41,3 +48,26 @@ def test_chunks_without_document_are_skipped_and_ties_keep_first_rank() -> None:
 def test_chunks_by_document_groups_in_document_order() -> None:
     """Chunks follow their documents' order, each group in the chunk order given."""
     assert chunks_by_document(["A", "C"], IDS, DOC_OF) == ["a1", "a2", "a3", "c1"]
+
+
+def test_minmax_documents_sums_normalised_best_chunk_scores() -> None:
+    """Each leg's best-chunk scores scaled to [0, 1] over its documents, weighted, summed."""
+    legs = {
+        "dense": (["b1", "a1", "c1"], {"b1": 0.9, "a1": 0.8, "c1": 0.5}),
+        "bm25": (["c1", "a2"], {"c1": 12.0, "a2": 4.0}),
+    }
+    fused = minmax_documents(legs, DOC_OF, {"dense": 1.0, "bm25": 2.0})
+    assert fused == pytest.approx({"C": 0.0 + 2.0, "B": 1.0, "A": 0.75 + 0.0})
+    assert list(fused) == ["C", "B", "A"]
+
+
+def test_fuse_legs_minmax_groups_chunks_under_the_document_order() -> None:
+    """fusion.method minmax: documents in CombSUM order, their chunks in chunk-RRF order."""
+    legs = {
+        "dense": (["b1", "a1", "c1"], {"b1": 0.9, "a1": 0.8, "c1": 0.5}),
+        "bm25": (["c1", "a2"], {"c1": 12.0, "a2": 4.0}),
+    }
+    fusion = FusionSettings(method="minmax", weights={"dense": 1.0, "bm25": 2.0})
+    fused = fuse_legs(legs, DOC_OF, {"dense": 1.0, "bm25": 2.0}, fusion)
+    assert [f.id for f in fused] == ["c1", "b1", "a2", "a1"]  # A: a2 leads its RRF order
+    assert fused[0].score == pytest.approx(2.0) and fused[0].ranks == {"dense": 3, "bm25": 1}

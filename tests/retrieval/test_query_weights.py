@@ -64,3 +64,10 @@ def test_ndcg_matches_the_definition() -> None:
     assert ndcg_at(["x", "a"], {"a": 1}) == pytest.approx(1 / np.log2(3))
     assert ndcg_at([], {"a": 1}) == 0.0
     assert ndcg_at(["a"], {}) == 0.0
+
+
+def test_weights_round_alpha_to_the_fitted_grid() -> None:
+    """Regression: serving used the raw α while the fit scored α rounded to the grid."""
+    model = QueryWeights(mean=[0.0], std=[1.0], theta=[0.0, 1.0], budget=2.0, features=("f",))
+    x = [0.3]  # α = sigmoid(0.3) ≈ 0.574 → 0.6
+    assert model.weights(x, {})["dense"] == pytest.approx(2.0 * 0.6)
