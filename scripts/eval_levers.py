@@ -228,10 +228,11 @@ def main() -> None:
         golden = golden.subset(list(golden.queries)[: args.limit], golden.name)
     tune_set, held = golden.split(0.3, 13)
     cache = args.state / f"levers-legs-{version}-{len(golden.queries)}.pkl"
-    timings: dict[str, float] = {}
+    timings: dict[str, float | str] = {}
     t = time.perf_counter()
     if cache.exists():
         legs, doc_of, terms = pickle.loads(cache.read_bytes())
+        timings["collect_legs_s"] = "cached"
     else:
         store = open_vector_store(config.index.qdrant, ctx.workspace)
         index = open_version(ctx, version, store)
