@@ -265,11 +265,23 @@ Mode = Annotated[str, AfterValidator(_known_mode)]  # a leg's name, or "hybrid"
 
 
 class FusionSettings(StrictModel):
-    """Reciprocal-rank fusion of the retrieval legs."""
+    """Fusion of the retrieval legs: reciprocal ranks (default) or normalised scores."""
 
     k: int = Field(60, ge=1)
     weights: dict[Leg, float] = Field(default_factory=default_weights)
     candidates: int = Field(100, ge=10, le=1000, description="Hits taken from each leg.")
+    method: Literal["rrf", "minmax"] = Field(
+        "rrf",
+        description="rrf: weighted reciprocal ranks; minmax: documents by the weighted sum of "
+        "each leg's min-max normalised best-chunk score over its top 100 documents.",
+    )
+    aggregate: Literal["chunk", "max", "sum", "rrf"] = Field(
+        "chunk",
+        description="chunk: fuse chunk rankings (a document ranks by its best fused chunk); "
+        "max/sum/rrf: each leg first ranks documents by its best chunk, the sum of its top "
+        "chunks' scores, or their reciprocal ranks, then the document rankings are fused.",
+    )
+    aggregate_top: int = Field(2, ge=1, le=20, description="Chunks per document for sum/rrf.")
 
 
 class RerankSettings(StrictModel):
@@ -394,6 +406,11 @@ class EvaluationSettings(StrictModel):
     modes: list[Mode] = Field(default_factory=all_modes)
     gate: QualityGate = Field(default_factory=lambda: QualityGate())
     tune_fusion: bool = Field(False, description="Tune fusion weights and k on the tuning part.")
+    learn_query_weights: bool = Field(
+        False,
+        description="With tune_fusion: fit a per-query dense/BM25 weight on the tuning part; "
+        "served only if it beats the tuned constant weights in cross-validation.",
+    )
     use_feedback: bool = Field(True, description="Turn service feedback into a golden set.")
     experiments: list[ExperimentVariant] = Field(
         default_factory=list, description="Variants the experiments asset builds and compares."
@@ -409,10 +426,28 @@ class EvaluationSettings(StrictModel):
         return value
 
 
+class PrfSettings(StrictModel):
+    """RM3 pseudo-relevance feedback for the BM25 leg: re-query with terms of the top hits."""
+
+    enabled: bool = False
+    fb_docs: int = Field(10, ge=1, le=100, description="Top first-pass chunks read for terms.")
+    fb_terms: int = Field(10, ge=1, le=200, description="Expansion terms kept.")
+    original_weight: float = Field(
+        0.5, ge=0, le=1, description="Share of the original query in the expanded one."
+    )
+
+
+class Bm25QuerySettings(StrictModel):
+    """Query-side options of the BM25 leg (the index side is `index.bm25`)."""
+
+    prf: PrfSettings = Field(default_factory=lambda: PrfSettings())
+
+
 class RetrievalSettings(StrictModel):
     """How the service retrieves: fusion of legs, then optional reranking."""
 
     default_mode: Mode = "hybrid"
+    bm25: Bm25QuerySettings = Field(default_factory=lambda: Bm25QuerySettings())
     fusion: FusionSettings = Field(default_factory=lambda: FusionSettings())
     rerank: RerankSettings = Field(default_factory=lambda: RerankSettings())
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rag_pipelines.config.legs import HYBRID
 from rag_pipelines.evaluation.golden import GoldenSet
@@ -23,12 +23,13 @@ class LegRuns:
     index: VersionIndex
     results: dict[str, dict[str, LegResult]]
     documents: dict[str, str]
+    texts: dict[str, str] = field(default_factory=dict)  # query id → text (learned weights)
 
     def document_run(self, mode: Mode, depth: int = DEPTH) -> dict[str, dict[str, float]]:
         """query id → {document: score} for one mode, as a search of CANDIDATES chunks gives it."""
         run: dict[str, dict[str, float]] = {}
         for query_id, legs in self.results.items():
-            ordered = self.index.rank(mode, legs, CANDIDATES)
+            ordered = self.index.rank(mode, legs, CANDIDATES, self.texts.get(query_id, ""))
             seen: dict[str, float] = {}
             for chunk_id, _, _ in ordered:
                 doc = self.documents.get(chunk_id)
@@ -58,4 +59,4 @@ def run_legs(index: VersionIndex, golden: GoldenSet, source: str | None) -> LegR
             results[ids[start + offset]] = index.run_legs(
                 text, HYBRID, CANDIDATES, flt, None, vector
             )
-    return LegRuns(index, results, index.lookup.chunk_documents())
+    return LegRuns(index, results, index.lookup.chunk_documents(), dict(golden.queries))

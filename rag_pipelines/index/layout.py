@@ -8,3 +8,4 @@ BM25_ACCESS = "bm25_access.json"  # per access class frequencies: idf as a calle
 GRAPH = "graph.json"
 FUSION_RECORD = "fusion.json"
 RERANKER_RECORD = "reranker.json"
+QUERY_WEIGHTS_RECORD = "query_weights.json"

@@ -12,7 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from rag_pipelines.config.legs import HYBRID, plan
-from rag_pipelines.config.models import Bm25Settings, FusionSettings, RerankSettings
+from rag_pipelines.config.models import (
+    Bm25QuerySettings,
+    Bm25Settings,
+    FusionSettings,
+    RerankSettings,
+)
 from rag_pipelines.index.access import AccessPolicy, Readers
 from rag_pipelines.index.bm25 import Bm25Model
 from rag_pipelines.index.bm25_access import Bm25AccessStats
@@ -23,10 +28,12 @@ from rag_pipelines.index.layout import BM25_ACCESS, BM25_MODEL, CHUNKS, DOCUMENT
 from rag_pipelines.index.manifest import BuildManifest
 from rag_pipelines.index.vector_store import PayloadFilter, VectorStore
 from rag_pipelines.retrieval.access import VersionAccess
+from rag_pipelines.retrieval.aggregate import fuse_legs
 from rag_pipelines.retrieval.fusion import RankTable
 from rag_pipelines.retrieval.legs.base import LegQuery, LegResult, registered_legs
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import Hit, Mode, SearchResponse
+from rag_pipelines.retrieval.query_weights import QueryWeights, leg_features
 from rag_pipelines.retrieval.rerank import CrossEncoderReranker, blend_orders
 
 Encoder = Callable[[str], np.ndarray]
@@ -93,6 +100,8 @@ class VersionIndex:
         self.rerank_default = rerank_default
         self.fusion = FusionSettings.model_validate(manifest.retrieval.get("fusion", {}))
         self.rerank_settings = RerankSettings.model_validate(manifest.retrieval.get("rerank", {}))
+        self.query_weights: QueryWeights | None = None  # a learned per-query weight, if fit
+        self.prf = Bm25QuerySettings.model_validate(manifest.retrieval.get("bm25", {})).prf
         graph_settings = manifest.settings.get("graph", {})
         self.seed_hits = int(graph_settings.get("seed_hits", 5))
         self.walk_steps = int(graph_settings.get("walk_steps", 3))
@@ -134,8 +143,12 @@ class VersionIndex:
             results.update({n: f.result() for n, f in futures.items()})
         return results
 
-    def rank(self, mode: Mode, results: Mapping[str, LegResult], depth: int) -> Ordered:
+    def rank(
+        self, mode: Mode, results: Mapping[str, LegResult], depth: int, query: str = ""
+    ) -> Ordered:
         """(chunk id, score, 1-based rank per leg) best first: one leg's order, or fused."""
+        if mode == HYBRID and self.levers_on():
+            return self._fuse(query, results, depth)
         if mode == HYBRID:
             table = RankTable({name: leg.ids for name, leg in results.items()})
             return [
@@ -178,7 +191,7 @@ class VersionIndex:
         depth = max(top_k, self.rerank_settings.top_n if do_rerank else 0)
         limit = max(depth, self.fusion.candidates if mode == HYBRID else depth)
         ordered = self.rank(
-            mode, self.run_legs(query, mode, limit, flt, walker, None, readers), depth
+            mode, self.run_legs(query, mode, limit, flt, walker, None, readers), depth, query
         )
         head = ordered[: self.rerank_settings.top_n] if do_rerank else []
         payloads = self.store.retrieve(
@@ -217,6 +230,23 @@ class VersionIndex:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=hits,
         )
+
+    def levers_on(self) -> bool:
+        """Whether hybrid fuses other than chunk-level RRF with constant weights (issue 16)."""
+        f = self.fusion
+        return f.method != "rrf" or f.aggregate != "chunk" or self.query_weights is not None
+
+    def _fuse(self, query: str, results: Mapping[str, LegResult], depth: int) -> Ordered:
+        """Issue 16 hooks: per-query weights, document-level or min-max fusion."""
+        weights: Mapping[str, float] = {str(k): v for k, v in self.fusion.weights.items()}
+        doc_of = self.lookup.chunk_documents()
+        pairs = {name: (leg.ids, leg.score_of()) for name, leg in results.items()}
+        if self.query_weights is not None and "dense" in pairs and "bm25" in pairs:
+            x = leg_features(pairs["dense"], pairs["bm25"], doc_of, len(self.tokenize(query)))
+            weights = self.query_weights.weights(x, weights)
+        return [(f.id, f.score, f.ranks) for f in fuse_legs(pairs, doc_of, weights, self.fusion)][
+            :depth
+        ]
 
     def passage(self, chunk_id: str) -> str | None:
         """What the reranker reads for a chunk: its context header and text."""

@@ -9,6 +9,7 @@ from rag_pipelines.index.records import load_fusion_record, load_reranker_record
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.retrieval.model_cache import model_for
+from rag_pipelines.retrieval.query_weights import load_query_weights
 from rag_pipelines.retrieval.rerank import CrossEncoderReranker
 
 _rerankers: dict[str, CrossEncoderReranker] = {}
@@ -39,6 +40,7 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
     tuned = load_fusion_record(build_dir)
     if tuned is not None:  # measured on this version's tuning queries; beats the configured one
         index.fusion = index.fusion.model_copy(update={"k": tuned.k, "weights": tuned.weights})
+    index.query_weights = load_query_weights(build_dir)  # issue 16: fit on tuning queries
     return index
 
 

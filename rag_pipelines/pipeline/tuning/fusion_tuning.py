@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.evaluation.quality import golden_sets
+from rag_pipelines.evaluation.query_weight_tuning import learn_query_weights
 from rag_pipelines.evaluation.tuning import leg_rankings, score_setting, tune
-from rag_pipelines.index.layout import FUSION_RECORD
+from rag_pipelines.index.layout import FUSION_RECORD, QUERY_WEIGHTS_RECORD
 from rag_pipelines.index.records import FusionRecord
 from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.storage import atomic_write_text
@@ -47,4 +48,9 @@ def tune_version(ctx: PipelineContext, version: str, index: VersionIndex) -> Fus
     atomic_write_text(
         ctx.registry.build_path(version) / FUSION_RECORD, record.model_dump_json(indent=2)
     )
+    if settings.learn_query_weights:  # issue 16 hook: evaluation/query_weight_tuning.py
+        index.fusion = index.fusion.model_copy(update={"k": best.k, "weights": best.weights})
+        learned = learn_query_weights(index, tune_set, source)
+        path = ctx.registry.build_path(version) / QUERY_WEIGHTS_RECORD
+        atomic_write_text(path, learned.model_dump_json(indent=2))
     return record
