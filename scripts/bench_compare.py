@@ -23,8 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench_latency module
-
 from bench_latency import (
     bench_client_local,
     bench_legs,
