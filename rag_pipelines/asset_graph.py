@@ -33,15 +33,7 @@ CORPUS_WIDE = [
     PUBLISHED_INDEX,
 ]
 # Corpus-wide assets that write index versions: one run at a time holds them (a Dagster pool).
-INDEX_WRITERS = [
-    CORPUS_SNAPSHOT,
-    VECTOR_INDEX,
-    BM25_INDEX,
-    GRAPH_INDEX,
-    CANDIDATE_INDEX,
-    RERANKER,
-    PUBLISHED_INDEX,
-]
+INDEX_WRITERS = [a for a in CORPUS_WIDE if a != FEEDBACK]
 OPT_IN = [EXPERIMENTS, EMBEDDING_FINETUNE]
 
 # Asset groups, in pipeline order.

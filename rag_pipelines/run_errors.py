@@ -1,9 +1,11 @@
-"""A failed run as one line: its root cause (the typed error, not a traceback's tail) and log."""
+"""The root cause in a log: the typed rag_pipelines error, not a traceback's tail.
+
+The launcher reports a failed run's cause from Dagster's events (assets/run_events.py); this
+reads the launcher's own log when it died before it could (an import error, a crash)."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 # "pkg.module.SomeError: message", as Python and Dagster print a raised exception.
 _EXCEPTION = re.compile(
@@ -30,13 +32,3 @@ def root_cause(log_text: str) -> str | None:
     ours = [text for kind, text in found if kind.startswith("rag_pipelines.")]
     first = ours or [text for _, text in found]
     return first[0] if first else None
-
-
-def failure_line(label: str, log_path: Path) -> str:
-    """'<label> failed: <root cause> (full log: <path>)'."""
-    try:
-        text = log_path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        text = ""
-    cause = root_cause(text) or "see the log"
-    return f"{label} failed: {cause} (full log: {log_path})"

@@ -22,6 +22,7 @@ from rag_pipelines.asset_graph import INGEST_JOB, OPT_IN, OPT_IN_JOBS, PUBLISH_J
 from rag_pipelines.config.loader import SOURCES_ENV
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.progress import ProgressUpdate
+from rag_pipelines.run_errors import root_cause
 from rag_pipelines.workspace import Workspace
 
 # The zero-setup instance of `make dev` and the CLI: SQLite under DAGSTER_HOME, Dagster's run
@@ -235,6 +236,8 @@ def _describe(event: dict[str, Any]) -> str:
 
 
 def _last_error(log_path: Path) -> str | None:
-    lines = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    errors = [ln for ln in lines if "Error" in ln or "error" in ln]
-    return errors[-1].strip()[:300] if errors else None
+    """The typed error in the launcher's own log, when it died before reporting a run."""
+    try:
+        return root_cause(log_path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return None

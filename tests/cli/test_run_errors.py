@@ -1,12 +1,10 @@
-"""A failed run is one line: the typed root cause, not a traceback's tail, and the log path."""
+"""The root cause read from a log is the typed error, not a traceback's tail."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from rag_pipelines.run_errors import failure_line, root_cause
+from rag_pipelines.run_errors import root_cause
 
 # The shape of a real Dagster run log (tests/cli/test_cli_runs.py produces one end to end).
 DAGSTER_LOG = """\
@@ -41,14 +39,3 @@ FileNotFoundError: [Errno 2] No such file or directory: 'nope'
 )
 def test_root_cause(log: str, cause: str | None) -> None:
     assert root_cause(log) == cause
-
-
-def test_failure_line_names_cause_and_log(tmp_path: Path) -> None:
-    log = tmp_path / "run.log"
-    log.write_text(DAGSTER_LOG)
-    line = failure_line("ingest policies", log)
-    assert line == (
-        "ingest policies failed: ModelLoadError: model 'org/m' is not cached and could not be "
-        f"downloaded (full log: {log})"
-    )
-    assert failure_line("x", tmp_path / "gone.log").startswith("x failed: see the log")
