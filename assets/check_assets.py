@@ -19,6 +19,7 @@ from rag_pipelines.pipeline.checks import blocking as check_stage
 from rag_pipelines.pipeline.checks.blocking import CheckOutcome
 from rag_pipelines.pipeline.checks.freshness import source_freshness
 from rag_pipelines.pipeline.checks.quality_checks import check_data_quality, check_retrieval_quality
+from rag_pipelines.pipeline.sync import pull_sources
 
 
 def check_result(
@@ -45,6 +46,7 @@ def build_candidate_checks(
         description="Every source contributed chunks.",
     )
     def index_not_empty(candidate_index: str) -> dg.AssetCheckResult:
+        ctx.registry.fetch(candidate_index)  # checks may run on another machine
         return check_result(check_stage.check_not_empty(ctx, candidate_index))
 
     @dg.asset_check(
@@ -56,6 +58,7 @@ def build_candidate_checks(
     def index_counts_agree(
         candidate_index: str, vector_store: VectorStoreResource
     ) -> dg.AssetCheckResult:
+        ctx.registry.fetch(candidate_index)  # checks may run on another machine
         return check_result(
             check_stage.check_counts_agree(ctx, candidate_index, vector_store.get())
         )
@@ -67,6 +70,7 @@ def build_candidate_checks(
         description="No empty/oversized/duplicate/orphan chunks; vectors finite, right dimension.",
     )
     def data_quality(candidate_index: str) -> dg.AssetCheckResult:
+        ctx.registry.fetch(candidate_index)  # checks may run on another machine
         return check_result(check_data_quality(ctx, candidate_index))
 
     @dg.asset_check(
@@ -79,6 +83,7 @@ def build_candidate_checks(
     def retrieval_quality(
         candidate_index: str, vector_store: VectorStoreResource
     ) -> dg.AssetCheckResult:
+        ctx.registry.fetch(candidate_index)  # checks may run on another machine
         outcome = check_retrieval_quality(ctx, candidate_index, vector_store.get())
         metadata = dict(outcome.metadata)
         if "table" in metadata:
@@ -106,6 +111,7 @@ def _freshness_check(
         description=f"Source {source} was ingested within its max_lag_hours.",
     )
     def check() -> dg.AssetCheckResult:
+        pull_sources(ctx, [source])
         fresh = source_freshness(ctx, source, utc_now())
         return dg.AssetCheckResult(
             passed=fresh.fresh,

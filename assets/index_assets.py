@@ -33,6 +33,7 @@ from rag_pipelines.pipeline.build.indexes import (
     build_vector_index,
 )
 from rag_pipelines.pipeline.build.snapshot import SnapshotReport, snapshot_corpus
+from rag_pipelines.pipeline.sync import pull_sources, push_new_version, version_synced
 from rag_pipelines.pipeline.tuning.fusion_tuning import tune_version
 from rag_pipelines.retrieval.open import open_version
 
@@ -76,7 +77,10 @@ def build_indexes_group(
         if removed:
             context.log.warning(f"removed incomplete builds of crashed runs: {removed}")
         with sources_settled(context, ctx):
+            pull_sources(ctx)
             report = snapshot_corpus(ctx)
+        if not report.reused:
+            push_new_version(ctx, report.snapshot.version)
         if report.reused:
             context.log.info(f"nothing changed since {report.snapshot.version}; reusing it")
         return dg.Output(report.snapshot.version, metadata=_snapshot_metadata(report))
@@ -86,19 +90,22 @@ def build_indexes_group(
         corpus_snapshot: str, vector_store: VectorStoreResource
     ) -> dg.MaterializeResult:
         """Dense vectors with chunk text and provenance in Qdrant, one collection per version."""
-        part = build_vector_index(ctx, corpus_snapshot, vector_store.get())
+        with version_synced(ctx, corpus_snapshot):
+            part = build_vector_index(ctx, corpus_snapshot, vector_store.get())
         return dg.MaterializeResult(metadata=_part_metadata(part, corpus_snapshot))
 
     @dg.asset(name=BM25_INDEX, group_name=GROUP_INDEXES, kinds={"qdrant"}, pool=pool)
     def bm25_index(corpus_snapshot: str, vector_store: VectorStoreResource) -> dg.MaterializeResult:
         """BM25 over the version's chunks, as precomputed sparse vectors in Qdrant."""
-        part = build_bm25_index(ctx, corpus_snapshot, vector_store.get())
+        with version_synced(ctx, corpus_snapshot):
+            part = build_bm25_index(ctx, corpus_snapshot, vector_store.get())
         return dg.MaterializeResult(metadata=_part_metadata(part, corpus_snapshot))
 
     @dg.asset(name=GRAPH_INDEX, group_name=GROUP_INDEXES, kinds={"networkx"}, pool=pool)
     def graph_index(corpus_snapshot: str) -> dg.MaterializeResult:
         """Knowledge graph of documents, chunks and key phrases (networkx, versioned JSON)."""
-        part = build_graph_index(ctx, corpus_snapshot)
+        with version_synced(ctx, corpus_snapshot):
+            part = build_graph_index(ctx, corpus_snapshot)
         return dg.MaterializeResult(metadata=_part_metadata(part, corpus_snapshot))
 
     @dg.asset(
@@ -112,7 +119,8 @@ def build_indexes_group(
         context: dg.AssetExecutionContext, corpus_snapshot: str, vector_store: VectorStoreResource
     ) -> dg.Output[str]:
         """A complete index version (manifest written), awaiting its blocking checks."""
-        return _complete(ctx, corpus_snapshot, vector_store, context.run.run_id)
+        with version_synced(ctx, corpus_snapshot):
+            return _complete(ctx, corpus_snapshot, vector_store, context.run.run_id)
 
     return [corpus_snapshot, vector_index, bm25_index, graph_index, candidate_index]
 

@@ -14,7 +14,10 @@ from rag_pipelines.asset_graph import (
     index_pool,
 )
 from rag_pipelines.context import PipelineContext
+from rag_pipelines.index.records import RerankerRecord
+from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.pipeline.publish import publish
+from rag_pipelines.pipeline.sync import pull_sources, version_synced
 from rag_pipelines.pipeline.tuning.reranker import prepare_reranker
 from rag_pipelines.retrieval.open import open_version
 
@@ -35,16 +38,8 @@ def build_reranker_asset(
     ) -> dg.MaterializeResult:
         """Cross-encoder this version reranks with: configured, trained on judged pairs, or none."""
         store = vector_store.get()
-        record = prepare_reranker(
-            ctx,
-            candidate_index,
-            lambda: open_version(ctx, candidate_index, store),
-            lambda stage, done, total: (
-                context.log.info(f"{stage}: {done}/{total}")
-                if done == total or done % 50 == 0
-                else None
-            ),
-        )
+        with version_synced(ctx, candidate_index):
+            record = _prepare(context, candidate_index, store)
         context.log.info(record.note)
         return dg.MaterializeResult(
             metadata={
@@ -57,6 +52,20 @@ def build_reranker_asset(
                 "note": record.note,
                 "seconds": seconds(record.seconds),
             }
+        )
+
+    def _prepare(
+        context: dg.AssetExecutionContext, version: str, store: VectorStore
+    ) -> RerankerRecord:
+        return prepare_reranker(
+            ctx,
+            version,
+            lambda: open_version(ctx, version, store),
+            lambda stage, done, total: (
+                context.log.info(f"{stage}: {done}/{total}")
+                if done == total or done % 50 == 0
+                else None
+            ),
         )
 
     return reranker
@@ -83,6 +92,7 @@ def build_published_asset(
         build_lock: BuildLockResource,
     ) -> dg.MaterializeResult:
         """The live index version: switched atomically, only after its blocking checks passed."""
+        pull_sources(ctx)  # staleness reads every source's ledger
         report = publish(ctx, candidate_index, vector_store.get(), context.run.run_id)
         return dg.MaterializeResult(
             metadata={

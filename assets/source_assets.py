@@ -28,6 +28,7 @@ from rag_pipelines.pipeline.build import chunks as chunk_stage
 from rag_pipelines.pipeline.build import documents as document_stage
 from rag_pipelines.pipeline.build import embeddings as embedding_stage
 from rag_pipelines.pipeline.checks.quarantine import load_quarantine
+from rag_pipelines.pipeline.sync import source_synced
 from rag_pipelines.progress import ProgressMeter, ProgressUpdate
 
 # Seconds between progress lines in the run's log (the last batch is always logged).
@@ -44,7 +45,7 @@ def build_source_assets(
     )
     def documents(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """Documents of one source, parsed with unstructured; unchanged files are reused."""
-        with _source_lock(ctx, context.partition_key):
+        with _source_lock(ctx, context.partition_key), source_synced(ctx, context.partition_key):
             report = document_stage.ingest(ctx, context.partition_key, _meter(context, "parsing"))
         for failure in report.failures:
             context.log.warning(f"{failure.document_id}: {failure.error_type}: {failure.reason}")
@@ -77,7 +78,7 @@ def build_source_assets(
         context: dg.AssetExecutionContext, embedding_model: EmbeddingModelResource
     ) -> dg.MaterializeResult:
         """Sentence- and heading-aware chunks sized in the embedding model's tokens."""
-        with _source_lock(ctx, context.partition_key):
+        with _source_lock(ctx, context.partition_key), source_synced(ctx, context.partition_key):
             report = chunk_stage.chunk(ctx, context.partition_key, embedding_model.get().tokenizer)
         return dg.MaterializeResult(
             metadata={
@@ -106,7 +107,7 @@ def build_source_assets(
     ) -> dg.MaterializeResult:
         """Vectors for every chunk, computed only where the cache lacks them for this model."""
         model = embedding_model.get()
-        with _source_lock(ctx, context.partition_key):
+        with _source_lock(ctx, context.partition_key), source_synced(ctx, context.partition_key):
             report = embedding_stage.embed(
                 ctx, context.partition_key, model, _meter(context, "embedding")
             )

@@ -1,11 +1,15 @@
-"""Everything a stage needs: the parsed sources.yaml and its workspace."""
+"""Everything a stage needs: the parsed sources.yaml, its workspace and where state lives."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.embedding.cache import EmbeddingCache, VectorCache
+from rag_pipelines.embedding.sql_cache import SqlEmbeddingCache
 from rag_pipelines.index.versions import VersionRegistry
+from rag_pipelines.state import PipelineState, open_pipeline_state
 from rag_pipelines.workspace import Workspace
 
 
@@ -17,10 +21,24 @@ class PipelineContext:
 
     @property
     def workspace(self) -> Workspace:
-        """The data directory."""
+        """The data directory (with `pipeline.state.url`, a local cache of the shared state)."""
         return Workspace(self.config.pipeline.data_dir)
+
+    @cached_property
+    def state(self) -> PipelineState:
+        """The state store and metadata DB `pipeline.state` names (default: the data dir)."""
+        settings = self.config.pipeline.state
+        return open_pipeline_state(
+            settings.url, settings.metadata_db, self.workspace.root, self.config.pipeline.name
+        )
 
     @property
     def registry(self) -> VersionRegistry:
         """The index versions."""
-        return VersionRegistry(self.workspace)
+        return VersionRegistry(self.workspace, self.state)
+
+    def embedding_cache(self) -> VectorCache:
+        """The embedding cache: the metadata DB's when configured, else SQLite in the data dir."""
+        if self.state.db is not None:
+            return SqlEmbeddingCache(self.state.db.engine)
+        return EmbeddingCache(self.workspace.embedding_cache_path)

@@ -22,6 +22,7 @@ from rag_pipelines.config.devices import Devices
 from rag_pipelines.config.legs import check_leg, check_mode, mode_names
 from rag_pipelines.config.legs import default_weights as leg_weights
 from rag_pipelines.config.qdrant import QdrantClusterSettings, check_cluster_backend
+from rag_pipelines.config.state import StateSettings
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 BUNDLED_MODELS = {"bundled:all-MiniLM-L6-v2"}
@@ -459,6 +460,10 @@ class PipelineSettings(StrictModel):
     data_dir: Path = Field(Path(".rag"), validate_default=True)
     schedule: ScheduleSettings = Field(default_factory=lambda: ScheduleSettings())
     sensors: SensorSettings = Field(default_factory=lambda: SensorSettings())
+    state: StateSettings = Field(
+        default_factory=lambda: StateSettings(),
+        description="Shared state for a cluster (object store + metadata DB); default: data_dir.",
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -499,6 +504,16 @@ class SourcesFile(StrictModel):
                 )
             seen[source.name] = i
         return sources
+
+    @model_validator(mode="after")
+    def _shared_state_store(self) -> SourcesFile:
+        if self.pipeline.state.url is not None and self.index.qdrant.backend == "local":
+            raise ValueError(
+                "pipeline.state.url: qdrant-client local mode keeps every version in one folder "
+                "of this machine, which cannot be shared; use index.qdrant.backend edge (shards "
+                "travel with their version) or server"
+            )
+        return self
 
     def source(self, name: str) -> SourceConfig:
         """The source called `name` (KeyError names the known ones)."""

@@ -6,10 +6,35 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 _BATCH = 500  # keeps IN (...) lists well under SQLite's parameter limit
+
+
+class VectorCache(Protocol):
+    """Vectors keyed by (model fingerprint, text hash): SQLite here, or the metadata DB."""
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
+    def missing(self, fingerprint: str, hashes: Iterable[str]) -> list[str]:
+        """The hashes (deduplicated, in first-seen order) that have no vector yet."""
+        ...
+
+    def get(self, fingerprint: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Vectors for the hashes that are cached."""
+        ...
+
+    def put(self, fingerprint: str, vectors: Mapping[str, np.ndarray]) -> None:
+        """Store vectors (idempotent)."""
+        ...
+
+    def count(self, fingerprint: str | None = None) -> int:
+        """Number of cached vectors (for one fingerprint, or all)."""
+        ...
 
 
 class EmbeddingCache:
@@ -41,7 +66,7 @@ class EmbeddingCache:
         """The hashes (deduplicated, in first-seen order) that have no vector yet."""
         wanted = list(dict.fromkeys(hashes))
         present: set[str] = set()
-        for batch in _batches(wanted):
+        for batch in batches(wanted):
             rows = self._db.execute(
                 "SELECT text_hash FROM vectors"
                 f" WHERE fingerprint = ? AND text_hash IN ({_marks(batch)})",
@@ -53,7 +78,7 @@ class EmbeddingCache:
     def get(self, fingerprint: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         """Vectors for the hashes that are cached."""
         out: dict[str, np.ndarray] = {}
-        for batch in _batches(list(dict.fromkeys(hashes))):
+        for batch in batches(list(dict.fromkeys(hashes))):
             rows = self._db.execute(
                 "SELECT text_hash, vector FROM vectors"
                 f" WHERE fingerprint = ? AND text_hash IN ({_marks(batch)})",
@@ -81,7 +106,8 @@ class EmbeddingCache:
         return int(self._db.execute(query, [fingerprint]).fetchone()[0])
 
 
-def _batches(items: list[str]) -> Iterator[list[str]]:
+def batches(items: list[str]) -> Iterator[list[str]]:
+    """Slices short enough for an IN (...) list."""
     for i in range(0, len(items), _BATCH):
         yield items[i : i + _BATCH]
 

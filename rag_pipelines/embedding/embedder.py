@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag_pipelines.chunking.models import Chunk
-from rag_pipelines.embedding.cache import EmbeddingCache
+from rag_pipelines.embedding.cache import VectorCache
 from rag_pipelines.embedding.model import EmbeddingModel
 
 Progress = Callable[[int, int], None]
@@ -30,7 +30,7 @@ class EmbedReport:
 def embed_chunks(
     chunks: list[Chunk],
     model: EmbeddingModel,
-    cache: EmbeddingCache,
+    cache: VectorCache,
     progress: Progress | None = None,
 ) -> EmbedReport:
     """Make sure every chunk's text has a vector for the model's fingerprint."""

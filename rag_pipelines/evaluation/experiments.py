@@ -78,7 +78,10 @@ def variant_config(base: SourcesFile, variant: ExperimentVariant, data_dir: Path
         fusion["weights"] = {**data["retrieval"]["fusion"]["weights"], **fusion["weights"]}
     data["retrieval"]["fusion"].update(fusion)
     data["pipeline"].update(
-        data_dir=data_dir, name=variant_pipeline_name(base.pipeline.name, variant.name)
+        data_dir=data_dir,
+        name=variant_pipeline_name(base.pipeline.name, variant.name),
+        # Variants stay on this machine (never published); the embedding cache stays shared.
+        state={"url": None, "metadata_db": base.pipeline.state.metadata_db},
     )
     data["evaluation"].update(
         experiments=[], tune_fusion=base.evaluation.tune_fusion and variant.fusion is None

@@ -27,7 +27,7 @@ class PublishReport:
 def publish(
     ctx: PipelineContext, version: str, store: VectorStore, run_id: str = ""
 ) -> PublishReport:
-    """Point the live alias and LIVE.json at `version` if its blocking checks passed; `run_id`
+    """Point the live pointer and alias at `version` if its blocking checks passed; `run_id`
     names the orchestrator run that publishes it (lineage)."""
     registry = ctx.registry
     current = registry.live()
@@ -35,12 +35,12 @@ def publish(
         return PublishReport(pointer=current, changed=False, collected=[])
     manifest = registry.manifest(version)
     registry.ensure_publishable(version, BLOCKING_CHECKS)
-    alias = alias_name(ctx.config.index.qdrant, ctx.config.pipeline.name)
-    store.point_alias(alias, manifest.collection)
-    store.point_alias(f"{alias}_bm25", manifest.bm25_collection)
     previous = current.version if current else None
     lag = staleness(ctx, version, previous, utc_now())
-    pointer = registry.point_live(version, staleness=lag, run_id=run_id)
+    # Compare-and-set from the version the checks compared against; only the winner moves the
+    # server's aliases (a run that lost the race raises LivePointerConflict before).
+    pointer = registry.point_live(version, staleness=lag, run_id=run_id, expected=current)
+    _point_aliases(ctx, store, manifest.collection, manifest.bm25_collection)
     crash_point("publish_after_switch")
     return PublishReport(pointer=pointer, changed=True, collected=collect_garbage(ctx, store))
 
@@ -61,10 +61,16 @@ def rollback(ctx: PipelineContext, store: VectorStore, version: str | None = Non
         raise PublishRefusedError(f"version {target} is not kept (kept: {kept})")
     registry.ensure_publishable(target, BLOCKING_CHECKS)
     manifest = registry.manifest(target)
+    pointer = registry.point_live(target, rollback=True, expected=current)
+    _point_aliases(ctx, store, manifest.collection, manifest.bm25_collection)
+    return pointer
+
+
+def _point_aliases(ctx: PipelineContext, store: VectorStore, dense: str, bm25: str) -> None:
+    """Move the server's live aliases (Edge has none: the pointer is the switch)."""
     alias = alias_name(ctx.config.index.qdrant, ctx.config.pipeline.name)
-    store.point_alias(alias, manifest.collection)
-    store.point_alias(f"{alias}_bm25", manifest.bm25_collection)
-    return registry.point_live(target, rollback=True)
+    store.point_alias(alias, dense)
+    store.point_alias(f"{alias}_bm25", bm25)
 
 
 def _previous_published(ctx: PipelineContext, live: str) -> str | None:

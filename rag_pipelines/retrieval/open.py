@@ -19,6 +19,7 @@ _lock = threading.Lock()
 def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> VersionIndex:
     """A VersionIndex for any complete version (live or candidate)."""
     registry = ctx.registry
+    registry.fetch(version)  # with shared state: into this machine's cache first
     manifest = registry.manifest(version)
     build_dir = registry.build_path(version)
     model = model_for(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from rag_pipelines.context import PipelineContext
-from rag_pipelines.embedding.cache import EmbeddingCache
 from rag_pipelines.embedding.embedder import EmbedReport, Progress, embed_chunks
 from rag_pipelines.embedding.fingerprint import ModelFingerprint
 from rag_pipelines.embedding.model import EmbeddingModel
@@ -29,7 +28,7 @@ def embed(
 ) -> EmbedReport:
     """Embed the chunks of a source that the cache lacks and record the model used."""
     chunks = load_chunks(ctx, source)
-    cache = EmbeddingCache(ctx.workspace.embedding_cache_path)
+    cache = ctx.embedding_cache()
     try:
         report = embed_chunks(chunks, model, cache, progress)
     finally:

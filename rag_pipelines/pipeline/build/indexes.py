@@ -16,7 +16,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from rag_pipelines.context import PipelineContext
-from rag_pipelines.embedding.cache import EmbeddingCache
 from rag_pipelines.faults import crash_point
 from rag_pipelines.index.access import AccessPolicy
 from rag_pipelines.index.bm25 import Bm25Model
@@ -81,7 +80,7 @@ def build_vector_index(ctx: PipelineContext, version: str, store: VectorStore) -
         name = collection_name(ctx.config.index.qdrant, snapshot.pipeline, version)
         key = snapshot.model.key
         access = AccessPolicy.from_settings(snapshot.settings)
-        cache = EmbeddingCache(ctx.workspace.embedding_cache_path)
+        cache = ctx.embedding_cache()
         try:
             store.create_collection(name, snapshot.model.dimension)
             for i in range(0, len(chunks), _BATCH):

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from rag_pipelines.context import PipelineContext
-from rag_pipelines.embedding.cache import EmbeddingCache
 from rag_pipelines.pipeline.build.documents import load_failures
 from rag_pipelines.pipeline.build.snapshot import load_snapshot, snapshot_chunks, snapshot_documents
 
@@ -42,7 +41,7 @@ def inspect_version(
     chunked_docs = {(c.source, c.document_id) for c in chunks}
     chunkless = sorted(f"{s}/{d}" for s, d in documents - chunked_docs)
 
-    cache = EmbeddingCache(ctx.workspace.embedding_cache_path)
+    cache = ctx.embedding_cache()
     try:
         vectors = cache.get(snapshot.model.key, (c.text_hash for c in chunks))
     finally:

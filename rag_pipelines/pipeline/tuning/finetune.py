@@ -24,7 +24,6 @@ from pydantic import BaseModel, Field
 from rag_pipelines.chunking.models import Chunk
 from rag_pipelines.config.models import EmbeddingFinetuneSettings, EmbeddingSettings
 from rag_pipelines.context import PipelineContext
-from rag_pipelines.embedding.cache import EmbeddingCache
 from rag_pipelines.embedding.embedder import embed_chunks
 from rag_pipelines.embedding.identity import configured_identity
 from rag_pipelines.embedding.model import SentenceTransformerModel
@@ -197,7 +196,7 @@ def _chunk_vectors(
     ctx: PipelineContext, model: SentenceTransformerModel, chunks: list[Chunk]
 ) -> np.ndarray:
     """Vectors of the chunks under `model`, from (and into) the shared embedding cache."""
-    cache = EmbeddingCache(ctx.workspace.embedding_cache_path)
+    cache = ctx.embedding_cache()
     try:
         embed_chunks(chunks, model, cache)
         vectors = cache.get(model.fingerprint.key, (c.text_hash for c in chunks))

@@ -1,0 +1,60 @@
+"""Stage boundaries with shared state: which prefixes each stage pulls and pushes.
+
+With the default local state every function here is a no-op. With `pipeline.state.url` a
+per-source stage owns `sources/<source>/` (the whole folder, so per-shard files under it travel
+too, and only what the stage changed is pushed); corpus-wide stages read every source's folder
+and own their version's build folder and Edge shards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rag_pipelines.context import PipelineContext
+from rag_pipelines.state import pull_all, pushed, synced
+
+
+def source_prefix(ctx: PipelineContext, source: str) -> str:
+    """A source's state prefix ("sources/<source>/")."""
+    return ctx.workspace.source_dir(source).relative_to(ctx.workspace.root).as_posix() + "/"
+
+
+@contextmanager
+def source_synced(ctx: PipelineContext, source: str) -> Iterator[None]:
+    """Pull a source's folder before a per-source stage and push what it changed after."""
+    with synced(ctx.state.store, [source_prefix(ctx, source)]):
+        yield
+
+
+def pull_sources(ctx: PipelineContext, names: list[str] | None = None) -> None:
+    """Bring sources' folders (default: all) into the local cache (snapshot, staleness)."""
+    names = names if names is not None else [s.name for s in ctx.config.sources]
+    pull_all(ctx.state.store, [source_prefix(ctx, name) for name in names])
+
+
+def push_new_version(ctx: PipelineContext, version: str) -> None:
+    """Upload a new build folder (no manifest yet: an incomplete build to any reader)."""
+    ws = ctx.workspace
+    ctx.state.store.push(ws.build_dir(version).relative_to(ws.root).as_posix() + "/", {})
+
+
+@contextmanager
+def version_synced(ctx: PipelineContext, version: str) -> Iterator[None]:
+    """Pull a version before a corpus-wide stage; push its new or changed files after.
+
+    The pushed prefixes are the version's build folder and the Edge folder (only files this
+    stage wrote there move: a new shard, never another version's).
+    """
+    store = ctx.state.store
+    if not store.remote:
+        yield
+        return
+    ws = ctx.workspace
+    ctx.registry.fetch(version)
+    prefixes = [
+        ws.build_dir(version).relative_to(ws.root).as_posix() + "/",
+        ws.edge_dir.relative_to(ws.root).as_posix() + "/",
+    ]
+    with pushed(store, prefixes):
+        yield
