@@ -1,0 +1,143 @@
+"""The object store (S3 on moto, file://): prefix sync between scratch dirs, versions whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag_pipelines.index.manifest import BuildManifest
+from rag_pipelines.index.versions import VersionRegistry
+from rag_pipelines.state import PipelineState, StateStoreError, open_state_store, synced
+from rag_pipelines.workspace import Workspace
+
+
+def _write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_push_then_pull_moves_a_prefix_between_scratch_dirs(store_url: str, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    store_a, store_b = open_state_store(store_url, a), open_state_store(store_url, b)
+    with synced(store_a, ["sources/docs/"]):
+        _write(a, "sources/docs/chunks.jsonl", "one\n")
+        _write(a, "sources/docs/.lock", "")  # locks and temporaries never travel
+        _write(a, "sources/other/x.json", "{}")  # outside the prefix: not pushed
+    store_b.pull("sources/docs/")
+    assert (b / "sources/docs/chunks.jsonl").read_text() == "one\n"
+    assert not (b / "sources/docs/.lock").exists()
+    assert not store_b.exists("sources/other/x.json")
+
+
+def test_a_changed_file_is_pulled_again_and_a_deleted_one_is_deleted(
+    store_url: str, tmp_path: Path
+) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    store_a, store_b = open_state_store(store_url, a), open_state_store(store_url, b)
+    with synced(store_a, ["sources/docs/"]):
+        _write(a, "sources/docs/chunks.jsonl", "one\n")
+        _write(a, "sources/docs/failures.jsonl", "bad\n")
+    store_b.pull("sources/docs/")
+    with synced(store_a, ["sources/docs/"]):
+        _write(a, "sources/docs/chunks.jsonl", "one\ntwo\n")
+        (a / "sources/docs/failures.jsonl").unlink()
+    store_b.pull("sources/docs/")
+    assert (b / "sources/docs/chunks.jsonl").read_text() == "one\ntwo\n"
+    assert not store_b.exists("sources/docs/failures.jsonl")
+
+
+def test_runs_owning_different_shards_of_one_source_never_overwrite_each_other(
+    store_url: str, tmp_path: Path
+) -> None:
+    """Two workers pull the same source prefix; each pushes only what it wrote."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    store_a, store_b = open_state_store(store_url, a), open_state_store(store_url, b)
+    with synced(store_a, ["sources/docs/"]):
+        _write(a, "sources/docs/shards/1/chunks.jsonl", "a-old\n")
+        _write(a, "sources/docs/shards/2/chunks.jsonl", "b-old\n")
+    with synced(store_a, ["sources/docs/"]), synced(store_b, ["sources/docs/"]):
+        _write(a, "sources/docs/shards/1/chunks.jsonl", "a-new\n")
+        _write(b, "sources/docs/shards/2/chunks.jsonl", "b-new, longer\n")
+    check = open_state_store(store_url, tmp_path / "c")
+    check.pull("sources/docs/")
+    assert (tmp_path / "c/sources/docs/shards/1/chunks.jsonl").read_text() == "a-new\n"
+    assert (tmp_path / "c/sources/docs/shards/2/chunks.jsonl").read_text() == "b-new, longer\n"
+
+
+def test_a_failed_stage_pushes_nothing(store_url: str, tmp_path: Path) -> None:
+    store = open_state_store(store_url, tmp_path / "a")
+    with pytest.raises(RuntimeError), synced(store, ["sources/docs/"]):
+        _write(tmp_path / "a", "sources/docs/chunks.jsonl", "half\n")
+        raise RuntimeError("stage failed")
+    assert not store.exists("sources/docs/chunks.jsonl")
+
+
+def _manifest(version: str) -> BuildManifest:
+    return BuildManifest.model_validate(
+        {
+            "version": version,
+            "pipeline": "p",
+            "created_at": "2026-12-01T00:00:00+00:00",
+            "store_kind": "edge",
+            "collection": f"rag_p_{version}",
+            "model_ref": "m",
+            "model": {"name": "m", "dimension": 4, "normalize": True},
+            "sources": {},
+            "documents": 0,
+            "chunks": 0,
+            "vectors": 0,
+            "content_hash": "h",
+        }
+    )
+
+
+def _registry(url: str, root: Path) -> VersionRegistry:
+    return VersionRegistry(Workspace(root), PipelineState(open_state_store(url, root)))
+
+
+def test_a_version_upload_is_complete_or_absent(store_url: str, tmp_path: Path) -> None:
+    """An upload cut off before its manifest leaves no version for other machines."""
+    builder = _registry(store_url, tmp_path / "builder")
+    version = builder.allocate()
+    _write(tmp_path / "builder", f"index/builds/{version}/chunks.jsonl", "c\n")
+    _write(tmp_path / "builder", f"index/qdrant-edge/rag_p_{version}/segment.bin", "v")
+    _write(tmp_path / "builder", f"index/qdrant-edge/rag_p_{version}_bm25/segment.bin", "s")
+    uploaded: list[str] = []
+    store = builder.state.store
+    real_upload = store.upload
+
+    def dies_after_two(key: str) -> None:
+        if len(uploaded) == 2:
+            raise ConnectionError("network gone mid-upload")
+        real_upload(key)
+        uploaded.append(key)
+
+    store.upload = dies_after_two  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        builder.complete(_manifest(version))
+    reader = _registry(store_url, tmp_path / "reader")
+    assert reader.versions() == []
+    assert not any(k.endswith("manifest.json") for k in uploaded)
+
+    store.upload = real_upload  # type: ignore[method-assign]
+    builder.complete(_manifest(version))
+    assert reader.versions() == [version]
+    reader.fetch(version)
+    assert (tmp_path / f"reader/index/qdrant-edge/rag_p_{version}_bm25/segment.bin").exists()
+    assert reader.manifest(version).version == version
+
+    reader.remove(version)
+    assert builder.versions() == []
+    assert store.children("index/qdrant-edge") == []
+
+
+def test_gs_and_az_need_their_fsspec_packages(tmp_path: Path) -> None:
+    """gcsfs and adlfs are not installed here: the error says what to install."""
+    for url, package in (("gs://bucket/state", "gcsfs"), ("az://container/state", "adlfs")):
+        try:
+            __import__(package)
+        except ImportError:
+            with pytest.raises(StateStoreError, match=package):
+                open_state_store(url, tmp_path)
