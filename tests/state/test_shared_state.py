@@ -1,0 +1,176 @@
+"""Issue 13: a cluster sharing state through S3 (moto) and PostgreSQL, as separate processes.
+
+Worker A ingests source alpha, worker B source beta, each in its own scratch dir; both scratch
+dirs are deleted; builder C builds, checks and publishes from the store; its scratch dir is
+deleted; the service D (a fourth scratch dir) serves the published version over HTTP. No
+process can have read another's disk: it was gone before the process started.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = {
+    "alpha": {
+        "kettle.md": "# Zephyr Kettle\n\nThe Zephyr Kettle boils a litre of water in forty "
+        "seconds. Its service code word is quillfeather.\n",
+        "lamp.md": "# Orbax Lamp\n\nThe Orbax desk lamp glows teal and runs a week on solar "
+        "cells. Its service code word is marmaladeon.\n",
+    },
+    "beta": {
+        "boots.md": "# Tundra Boots\n\nTundra Boots keep feet warm down to minus fifty "
+        "degrees. Their service code word is brisklantern.\n",
+        "drone.md": "# Velvet Drone\n\nThe Velvet Drone delivers a cup of tea across the lawn. "
+        "Its service code word is sparrowgleam.\n",
+    },
+}
+RUN_TIMEOUT_S = 300
+
+
+def _config(tmp: Path, name: str, state: dict[str, str]) -> Path:
+    """sources.yaml of one process: the same pipeline and state, its own scratch data dir."""
+    data = {
+        "pipeline": {"name": "shared", "data_dir": str(tmp / f"scratch-{name}"), "state": state},
+        "embedding": {"device": "cpu"},
+        "sources": [
+            {"name": s, "connector": {"type": "filesystem", "root": str(tmp / "corpus" / s)}}
+            for s in CORPUS
+        ],
+    }
+    path = tmp / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def _env(s3_server) -> dict[str, str]:
+    return {
+        **os.environ,
+        **s3_server.env(),
+        "PYTHONPATH": str(REPO),
+        "DO_NOT_TRACK": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+
+
+def _stage(config: Path, target: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A materialization in its own process (tests.reliability.driver: a source, or corpus)."""
+    cmd = [sys.executable, "-m", "tests.reliability.driver", str(config), target]
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _finish(proc: subprocess.Popen[bytes], what: str) -> None:
+    out, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
+    assert proc.returncode == 0, f"{what} failed:\n{out.decode(errors='replace')[-4000:]}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _search(base: str, query: str) -> dict[str, object]:
+    body = {"query": query, "top_k": 10, "mode": "hybrid"}
+    response = httpx.post(f"{base}/v1/search", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+@pytest.mark.slow
+def test_workers_builder_and_service_share_state_only_through_s3_and_postgres(
+    tmp_path: Path, s3_server, postgres_server
+) -> None:
+    for source, files in CORPUS.items():
+        for name, text in files.items():
+            path = tmp_path / "corpus" / source / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    s3_server.client().create_bucket(Bucket="cluster")
+    db = postgres_server.create_database("cluster_state")
+    state = {"url": "s3://cluster/rag", "metadata_db": db}
+    env = _env(s3_server)
+    configs = {name: _config(tmp_path, name, state) for name in ("a", "b", "c", "d")}
+    scratch = {name: tmp_path / f"scratch-{name}" for name in configs}
+
+    workers = [_stage(configs["a"], "alpha", env), _stage(configs["b"], "beta", env)]
+    _finish(workers[0], "worker A (alpha)")
+    _finish(workers[1], "worker B (beta)")
+    keys = _keys(s3_server, "cluster")
+    assert "rag/shared/sources/alpha/chunks.jsonl" in keys
+    assert "rag/shared/sources/beta/chunks.jsonl" in keys
+    shutil.rmtree(scratch["a"])
+    shutil.rmtree(scratch["b"])
+
+    _finish(_stage(configs["c"], "corpus", env), "builder C (build, check, publish)")
+    assert not (scratch["c"] / "index" / "LIVE.json").exists()  # the pointer is a row
+    shutil.rmtree(scratch["c"])
+    engine = sa.create_engine(db)
+    with engine.connect() as conn:
+        live = conn.execute(sa.text("select version from rag_live where pipeline='shared'"))
+        version = live.scalar_one()
+    engine.dispose()
+    keys = _keys(s3_server, "cluster")
+    assert f"rag/shared/index/builds/{version}/manifest.json" in keys
+    assert any(k.startswith(f"rag/shared/index/qdrant-edge/rag_shared_{version}/") for k in keys)
+
+    port = _free_port()
+    service = subprocess.Popen(
+        [sys.executable, "-c", "from rag_pipelines.cli import main; main()"]
+        + ["--config", str(configs["d"]), "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_ready(base, service)
+        kettle = _search(base, "Which kettle boils water in forty seconds?")
+        boots = _search(base, "boots that keep feet warm in the cold")
+    finally:
+        service.terminate()
+        log, _ = service.communicate(timeout=30)
+    assert kettle["index_version"] == boots["index_version"] == version
+    top = {r["provenance"]["document_id"] for r in (kettle["hits"][0], boots["hits"][0])}  # type: ignore[index]
+    assert top == {"kettle.md", "boots.md"}, log.decode(errors="replace")[-2000:]
+    sources = {h["provenance"]["source"] for h in kettle["hits"]}  # type: ignore[attr-defined]
+    assert sources == {"alpha", "beta"}
+    assert (scratch["d"] / "index" / "builds" / version / "manifest.json").exists()
+    assert not any(scratch[n].exists() for n in ("a", "b", "c"))
+
+
+def _keys(s3_server, bucket: str) -> set[str]:
+    client = s3_server.client()
+    keys: set[str] = set()
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys.update(o["Key"] for o in page.get("Contents", []))
+    return keys
+
+
+def _wait_ready(base: str, service: subprocess.Popen[bytes], startup_s: float = 120.0) -> None:
+    deadline = time.monotonic() + startup_s
+    while time.monotonic() < deadline:
+        if service.poll() is not None:
+            out = service.stdout.read().decode(errors="replace") if service.stdout else ""
+            raise AssertionError(f"the service exited during startup:\n{out[-4000:]}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{base}/readyz did not answer within {startup_s} s")
+
+
