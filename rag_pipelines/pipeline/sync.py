@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.state import pull_all, pushed, synced
 
+MODELS_PREFIX = "models/"  # models trained by the pipeline: <data_dir>/models/<name>
+
 
 def source_prefix(ctx: PipelineContext, source: str) -> str:
     """A source's state prefix ("sources/<source>/")."""
@@ -43,8 +45,9 @@ def push_new_version(ctx: PipelineContext, version: str) -> None:
 def version_synced(ctx: PipelineContext, version: str) -> Iterator[None]:
     """Pull a version before a corpus-wide stage; push its new or changed files after.
 
-    The pushed prefixes are the version's build folder and the Edge folder (only files this
-    stage wrote there move: a new shard, never another version's).
+    The pushed prefixes are the version's build folder, the Edge folder and `models/` (only
+    files this stage wrote there move: a new shard or a trained reranker, never another
+    version's).
     """
     store = ctx.state.store
     if not store.remote:
@@ -55,6 +58,7 @@ def version_synced(ctx: PipelineContext, version: str) -> Iterator[None]:
     prefixes = [
         ws.build_dir(version).relative_to(ws.root).as_posix() + "/",
         ws.edge_dir.relative_to(ws.root).as_posix() + "/",
+        MODELS_PREFIX,  # a reranker trained for this version
     ]
     with pushed(store, prefixes):
         yield

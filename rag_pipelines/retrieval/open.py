@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.records import load_fusion_record, load_reranker_record
@@ -23,11 +24,16 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
     manifest = registry.manifest(version)
     build_dir = registry.build_path(version)
     model = model_for(
-        ctx.config.embedding, manifest.model_ref, manifest.model, ctx.workspace.onnx_dir
+        ctx.config.embedding,
+        local_model(ctx, manifest.model_ref),
+        manifest.model,
+        ctx.workspace.onnx_dir,
     )
     record = load_reranker_record(build_dir)
     reranker = (
-        reranker_for(record.model_path, _device(ctx)) if record and record.model_path else None
+        reranker_for(local_model(ctx, record.model_path), _device(ctx))
+        if record and record.model_path
+        else None
     )
     index = VersionIndex(
         manifest,
@@ -43,6 +49,17 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
         index.fusion = index.fusion.model_copy(update={"k": tuned.k, "weights": tuned.weights})
     index.query_weights = load_query_weights(build_dir)  # issue 16: fit on tuning queries
     return index
+
+
+def local_model(ctx: PipelineContext, ref: str) -> str:
+    """A model the pipeline trained, on this machine: `<data_dir>/models/<name>` of the machine
+    that trained it becomes this data dir's copy, pulled from the shared state when missing."""
+    path = Path(ref)
+    if not path.is_absolute() or path.exists() or path.parent.name != "models":
+        return ref
+    local = ctx.workspace.root / "models" / path.name
+    ctx.state.store.pull(f"models/{path.name}/")
+    return str(local) if local.exists() else ref
 
 
 def reranker_for(path: str, device: str = "cpu") -> CrossEncoderReranker:

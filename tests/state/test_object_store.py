@@ -141,3 +141,50 @@ def test_gs_and_az_need_their_fsspec_packages(tmp_path: Path) -> None:
         except ImportError:
             with pytest.raises(StateStoreError, match=package):
                 open_state_store(url, tmp_path)
+
+
+def test_publish_rollback_and_gc_work_on_the_store_from_any_machine(
+    s3_url: str, tmp_path: Path
+) -> None:
+    """Publishing on one machine, rolling back on another; GC removes versions from the store."""
+    from rag_pipelines.asset_graph import BLOCKING_CHECKS
+    from rag_pipelines.config.loader import parse_sources
+    from rag_pipelines.context import PipelineContext
+    from rag_pipelines.index.edge_store import EdgeVectorStore
+    from rag_pipelines.index.manifest import CheckRecord
+    from rag_pipelines.pipeline.publish import publish, rollback
+
+    (tmp_path / "corpus").mkdir()
+
+    def machine(name: str) -> PipelineContext:
+        text = (
+            f"pipeline:\n  name: p\n  data_dir: {name}\n  state:\n    url: {s3_url}\n"
+            f"    metadata_db: sqlite:///{tmp_path / 'meta.sqlite'}\n"
+            "index: {retention: 2}\n"
+            "sources:\n  - {name: docs, connector: {type: filesystem, root: corpus}}\n"
+        )
+        return PipelineContext(parse_sources(text, tmp_path / f"{name}.yaml", {}))
+
+    builder, other = machine("builder"), machine("other")
+    versions = []
+    for _ in range(3):
+        registry = builder.registry
+        version = registry.allocate()
+        _write(builder.workspace.root, f"index/qdrant-edge/rag_p_{version}/segment.bin", "v")
+        registry.complete(_manifest(version))
+        for name in BLOCKING_CHECKS:
+            registry.record_check(
+                version, CheckRecord(name=name, passed=True, checked_at="2026-12-01T00:00:00")
+            )
+        publish(builder, version, EdgeVectorStore(builder.workspace.edge_dir))
+        versions.append(version)
+    assert other.registry.versions() == versions[1:]  # retention 2: the oldest is gone
+    store = other.state.store
+    assert not store.exists(f"index/builds/{versions[0]}/manifest.json")
+    assert store.children("index/qdrant-edge") == [f"rag_p_{v}" for v in versions[1:]]
+
+    pointer = rollback(other, EdgeVectorStore(other.workspace.edge_dir))
+    assert (pointer.version, pointer.rollback) == (versions[1], True)
+    live = builder.registry.live()
+    assert live is not None and live.version == versions[1]
+    assert not other.workspace.live_pointer.exists()

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -67,7 +68,9 @@ def _env(s3_server) -> dict[str, str]:
 def _stage(config: Path, target: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """A materialization in its own process (tests.reliability.driver: a source, or corpus)."""
     cmd = [sys.executable, "-m", "tests.reliability.driver", str(config), target]
-    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
 
 
 def _finish(proc: subprocess.Popen[bytes], what: str) -> None:
@@ -81,7 +84,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _search(base: str, query: str) -> dict[str, object]:
+def _search(base: str, query: str) -> dict[str, Any]:
     body = {"query": query, "top_k": 10, "mode": "hybrid"}
     response = httpx.post(f"{base}/v1/search", json=body, timeout=60)
     assert response.status_code == 200, response.text
@@ -104,6 +107,7 @@ def test_workers_builder_and_service_share_state_only_through_s3_and_postgres(
     configs = {name: _config(tmp_path, name, state) for name in ("a", "b", "c", "d")}
     scratch = {name: tmp_path / f"scratch-{name}" for name in configs}
 
+    started = time.monotonic()
     workers = [_stage(configs["a"], "alpha", env), _stage(configs["b"], "beta", env)]
     _finish(workers[0], "worker A (alpha)")
     _finish(workers[1], "worker B (beta)")
@@ -112,10 +116,12 @@ def test_workers_builder_and_service_share_state_only_through_s3_and_postgres(
     assert "rag/shared/sources/beta/chunks.jsonl" in keys
     shutil.rmtree(scratch["a"])
     shutil.rmtree(scratch["b"])
+    print(f"workers A and B: {time.monotonic() - started:.1f} s")
 
     _finish(_stage(configs["c"], "corpus", env), "builder C (build, check, publish)")
     assert not (scratch["c"] / "index" / "LIVE.json").exists()  # the pointer is a row
     shutil.rmtree(scratch["c"])
+    print(f"builder C: {time.monotonic() - started:.1f} s")
     engine = sa.create_engine(db)
     with engine.connect() as conn:
         live = conn.execute(sa.text("select version from rag_live where pipeline='shared'"))
@@ -126,9 +132,9 @@ def test_workers_builder_and_service_share_state_only_through_s3_and_postgres(
     assert any(k.startswith(f"rag/shared/index/qdrant-edge/rag_shared_{version}/") for k in keys)
 
     port = _free_port()
+    cli = [sys.executable, "-c", "from rag_pipelines.cli import main; main()"]
     service = subprocess.Popen(
-        [sys.executable, "-c", "from rag_pipelines.cli import main; main()"]
-        + ["--config", str(configs["d"]), "serve", "--port", str(port)],
+        [*cli, "--config", str(configs["d"]), "serve", "--port", str(port)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -139,13 +145,14 @@ def test_workers_builder_and_service_share_state_only_through_s3_and_postgres(
         _wait_ready(base, service)
         kettle = _search(base, "Which kettle boils water in forty seconds?")
         boots = _search(base, "boots that keep feet warm in the cold")
+        print(f"service D answered: {time.monotonic() - started:.1f} s")
     finally:
         service.terminate()
         log, _ = service.communicate(timeout=30)
     assert kettle["index_version"] == boots["index_version"] == version
-    top = {r["provenance"]["document_id"] for r in (kettle["hits"][0], boots["hits"][0])}  # type: ignore[index]
+    top = {r["provenance"]["document_id"] for r in (kettle["hits"][0], boots["hits"][0])}
     assert top == {"kettle.md", "boots.md"}, log.decode(errors="replace")[-2000:]
-    sources = {h["provenance"]["source"] for h in kettle["hits"]}  # type: ignore[attr-defined]
+    sources = {h["provenance"]["source"] for h in kettle["hits"]}
     assert sources == {"alpha", "beta"}
     assert (scratch["d"] / "index" / "builds" / version / "manifest.json").exists()
     assert not any(scratch[n].exists() for n in ("a", "b", "c"))
@@ -172,5 +179,3 @@ def _wait_ready(base: str, service: subprocess.Popen[bytes], startup_s: float = 
             pass
         time.sleep(0.2)
     raise TimeoutError(f"{base}/readyz did not answer within {startup_s} s")
-
-

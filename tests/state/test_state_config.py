@@ -45,7 +45,9 @@ def test_bad_state_settings_say_what_to_do(tmp_path: Path, state: str, message: 
 
 
 def test_shared_state_refuses_qdrant_local_mode(tmp_path: Path) -> None:
-    state = "  state: {url: 's3://b/p', metadata_db: 'sqlite:///m'}\nindex:\n  qdrant: {backend: local}"
+    state = (
+        "  state: {url: 's3://b/p', metadata_db: 'sqlite:///m'}\nindex:\n  qdrant: {backend: local}"
+    )
     with pytest.raises(ConfigError, match="cannot be shared"):
         _load(tmp_path, state)
 

@@ -90,6 +90,7 @@ def snapshot_corpus(ctx: PipelineContext) -> SnapshotReport:
     registry = ctx.registry
     versions = registry.versions()
     if versions and registry.manifest(versions[-1]).content_hash == content_hash:
+        registry.fetch(versions[-1])  # built on another machine: its files into this cache
         return SnapshotReport(load_snapshot(ctx, versions[-1]), True, time.perf_counter() - started)
 
     version = registry.allocate()

@@ -25,6 +25,8 @@ def staleness(
     Added or edited documents count from their modification time; deleted ones from when the
     ledger noticed the deletion (a deleted file has no time of its own).
     """
+    if previous:
+        ctx.registry.fetch(previous)  # with shared state it may have been built elsewhere
     new = {(d.source, d.id): d for d in snapshot_documents(ctx, version)}
     old = (
         {(d.source, d.id): d.content_hash for d in snapshot_documents(ctx, previous)}
