@@ -49,6 +49,9 @@ class ObjectStateStore:
                 f"(pip install {package}) or use s3:// or file://"
             ) from exc
         self._atomic_put = scheme != "file"  # an object PUT is atomic; a local copy is not
+        # Local state of each file as last uploaded or downloaded by this process: a push after
+        # `upload_last` (or a second stage) does not send the same bytes again.
+        self._in_sync: Baseline = {}
 
     def _remote(self, key: str) -> str:
         return f"{self.base}/{key}".rstrip("/")
@@ -84,7 +87,7 @@ class ObjectStateStore:
         """Upload files changed since `before`; delete in the store what was deleted here."""
         now = baseline(self.root, prefix)
         for rel, state in now.items():
-            if before.get(rel) != state:
+            if before.get(rel) != state and self._in_sync.get(rel) != state:
                 self.upload(rel)
         for rel in before.keys() - now.keys():
             self.delete(rel)
@@ -120,6 +123,7 @@ class ObjectStateStore:
         self.fs.invalidate_cache()
         stamp = _stamp(self.fs.info(target))
         os.utime(local, (stamp, stamp))
+        self._remember(key, local)
 
     def exists(self, key: str) -> bool:
         """Whether the store has the file."""
@@ -145,6 +149,10 @@ class ObjectStateStore:
         except FileNotFoundError:
             pass
         self.fs.invalidate_cache()
+        for rel in [
+            r for r in self._in_sync if r == key or (key.endswith("/") and r.startswith(key))
+        ]:
+            del self._in_sync[rel]
 
     def _get(self, rel: str, local: Path, stamp: float) -> None:
         local.parent.mkdir(parents=True, exist_ok=True)
@@ -155,6 +163,11 @@ class ObjectStateStore:
             os.replace(tmp, local)
         finally:
             tmp.unlink(missing_ok=True)
+        self._remember(rel, local)
+
+    def _remember(self, rel: str, local: Path) -> None:
+        stat = local.stat()
+        self._in_sync[rel] = (stat.st_size, stat.st_mtime_ns)
 
 
 def baseline(root: Path, prefix: str) -> Baseline:

@@ -66,6 +66,26 @@ def test_runs_owning_different_shards_of_one_source_never_overwrite_each_other(
     assert (tmp_path / "c/sources/docs/shards/2/chunks.jsonl").read_text() == "b-new, longer\n"
 
 
+def test_files_already_in_the_store_are_not_sent_again(store_url: str, tmp_path: Path) -> None:
+    store = open_state_store(store_url, tmp_path / "a")
+    sent: list[str] = []
+    real_upload = store.upload
+
+    def counting(key: str) -> None:
+        sent.append(key)
+        real_upload(key)
+
+    store.upload = counting  # type: ignore[method-assign]
+    with synced(store, ["index/builds/v1/"]):
+        _write(tmp_path / "a", "index/builds/v1/chunks.jsonl", "c\n")
+        _write(tmp_path / "a", "index/builds/v1/manifest.json", "{}")
+        store.upload_last(["index/builds/v1/"], "index/builds/v1/manifest.json")
+    assert sent == ["index/builds/v1/chunks.jsonl", "index/builds/v1/manifest.json"]
+    with synced(store, ["index/builds/v1/"]):
+        pass
+    assert len(sent) == 2
+
+
 def test_a_failed_stage_pushes_nothing(store_url: str, tmp_path: Path) -> None:
     store = open_state_store(store_url, tmp_path / "a")
     with pytest.raises(RuntimeError), synced(store, ["sources/docs/"]):
