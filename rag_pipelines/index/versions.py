@@ -76,11 +76,25 @@ class VersionRegistry:
         return sorted(p.name for p in root.iterdir() if (p / MANIFEST).exists())
 
     def incomplete(self) -> list[str]:
-        """Build folders without a manifest (crashed or in progress)."""
+        """Build folders without a manifest (crashed or in progress), here or in the store."""
         root = self.workspace.builds_dir
-        if not root.exists():
-            return []
-        return sorted(p.name for p in root.iterdir() if p.is_dir() and not (p / MANIFEST).exists())
+        local = (
+            {p.name for p in root.iterdir() if p.is_dir() and not (p / MANIFEST).exists()}
+            if root.exists()
+            else set()
+        )
+        if self.state.store.remote:
+            store, prefix = self.state.store, self._key(root)
+            local |= {
+                v for v in store.children(prefix) if not store.exists(f"{prefix}/{v}/{MANIFEST}")
+            }
+        return sorted(local)
+
+    def discard(self, version: str) -> None:
+        """Delete an incomplete build's files, here and in the store (its collections aside)."""
+        for prefix in self.version_prefixes(version, remote=True):
+            self.state.store.delete(prefix)
+        shutil.rmtree(self.workspace.build_dir(version), ignore_errors=True)
 
     def record_check(self, version: str, record: CheckRecord) -> None:
         """Store a blocking check's verdict for a version."""

@@ -140,6 +140,7 @@ def test_a_version_upload_is_complete_or_absent(store_url: str, tmp_path: Path) 
     reader = _registry(store_url, tmp_path / "reader")
     assert reader.versions() == []
     assert not any(k.endswith("manifest.json") for k in uploaded)
+    assert reader.incomplete() == [version]  # what the next build's cleanup removes
 
     store.upload = real_upload  # type: ignore[method-assign]
     builder.complete(_manifest(version))
@@ -151,6 +152,20 @@ def test_a_version_upload_is_complete_or_absent(store_url: str, tmp_path: Path) 
     reader.remove(version)
     assert builder.versions() == []
     assert store.children("index/qdrant-edge") == []
+
+
+def test_cleanup_discards_a_crashed_upload_from_the_store(store_url: str, tmp_path: Path) -> None:
+    crashed = _registry(store_url, tmp_path / "crashed")
+    version = crashed.allocate()
+    _write(tmp_path / "crashed", f"index/builds/{version}/chunks.jsonl", "c\n")
+    _write(tmp_path / "crashed", f"index/qdrant-edge/rag_p_{version}/segment.bin", "v")
+    for prefix in crashed.version_prefixes(version):
+        crashed.state.store.push(prefix, {})  # uploaded, then the machine died: no manifest
+    next_build = _registry(store_url, tmp_path / "next")
+    assert next_build.incomplete() == [version]
+    next_build.discard(version)
+    assert next_build.incomplete() == []
+    assert next_build.state.store.children("index/qdrant-edge") == []
 
 
 def test_gs_and_az_need_their_fsspec_packages(tmp_path: Path) -> None:

@@ -3,8 +3,6 @@ collections. Only call this while holding the build lock (nothing else is buildi
 
 from __future__ import annotations
 
-import shutil
-
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.stores import collection_name
 from rag_pipelines.index.vector_store import VectorStore
@@ -18,6 +16,6 @@ def remove_incomplete_builds(ctx: PipelineContext, store: VectorStore) -> list[s
         name = collection_name(ctx.config.index.qdrant, ctx.config.pipeline.name, version)
         store.drop_collection(name)
         store.drop_collection(name + "_bm25")
-        shutil.rmtree(registry.build_path(version), ignore_errors=True)
+        registry.discard(version)
         removed.append(version)
     return removed
