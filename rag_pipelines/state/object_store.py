@@ -101,13 +101,15 @@ class ObjectStateStore:
         self.upload(last)
 
     def download(self, key: str) -> bool:
-        """Fetch one file if the store has it."""
+        """Fetch one file if the store has it (and it is not older than the local copy)."""
         self.fs.invalidate_cache()
         try:
             info = self.fs.info(self._remote(key))
         except FileNotFoundError:
             return False
-        self._get(key, self.root / key, _stamp(info))
+        local, stamp = self.root / key, _stamp(info)
+        if _needs_download(local, int(info.get("size") or 0), stamp):
+            self._get(key, local, stamp)
         return True
 
     def upload(self, key: str) -> None:

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from rag_pipelines.config.loader import parse_sources
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.manifest import BuildManifest
 from rag_pipelines.index.versions import VersionRegistry
+from rag_pipelines.ingest.signature import listing_signature
+from rag_pipelines.pipeline.build.changes import changed_sources
+from rag_pipelines.pipeline.sync import source_synced
 from rag_pipelines.state import PipelineState, StateStoreError, open_state_store, synced
 from rag_pipelines.workspace import Workspace
 
@@ -178,29 +183,44 @@ def test_gs_and_az_need_their_fsspec_packages(tmp_path: Path) -> None:
                 open_state_store(url, tmp_path)
 
 
+def _machine(s3_url: str, tmp_path: Path, name: str) -> PipelineContext:
+    """One machine's context: its own data dir, the shared store and metadata DB."""
+    (tmp_path / "corpus").mkdir(exist_ok=True)
+    text = (
+        f"pipeline:\n  name: p\n  data_dir: {name}\n  state:\n    url: {s3_url}\n"
+        f"    metadata_db: sqlite:///{tmp_path / 'meta.sqlite'}\n"
+        "index: {retention: 2}\n"
+        "sources:\n  - {name: docs, connector: {type: filesystem, root: corpus}}\n"
+    )
+    return PipelineContext(parse_sources(text, tmp_path / f"{name}.yaml", {}))
+
+
+def test_the_change_sensor_sees_an_ingest_made_on_another_machine(
+    s3_url: str, tmp_path: Path
+) -> None:
+    """A daemon with an empty data dir must not re-request sources ingested elsewhere."""
+    worker, daemon = _machine(s3_url, tmp_path, "worker"), _machine(s3_url, tmp_path, "daemon")
+    _write(tmp_path / "corpus", "a.md", "# A\n\ntext\n")
+    source = worker.config.sources[0]
+    with source_synced(worker, "docs"):
+        path = worker.workspace.signature_path("docs")
+        path.parent.mkdir(parents=True)
+        path.write_text(listing_signature(source), encoding="utf-8")
+    assert changed_sources(daemon, {}) == []
+    _write(tmp_path / "corpus", "b.md", "# B\n\nmore\n")
+    assert [c.source for c in changed_sources(daemon, {})] == ["docs"]
+
+
 def test_publish_rollback_and_gc_work_on_the_store_from_any_machine(
     s3_url: str, tmp_path: Path
 ) -> None:
     """Publishing on one machine, rolling back on another; GC removes versions from the store."""
     from rag_pipelines.asset_graph import BLOCKING_CHECKS
-    from rag_pipelines.config.loader import parse_sources
-    from rag_pipelines.context import PipelineContext
     from rag_pipelines.index.edge_store import EdgeVectorStore
     from rag_pipelines.index.manifest import CheckRecord
     from rag_pipelines.pipeline.publish import publish, rollback
 
-    (tmp_path / "corpus").mkdir()
-
-    def machine(name: str) -> PipelineContext:
-        text = (
-            f"pipeline:\n  name: p\n  data_dir: {name}\n  state:\n    url: {s3_url}\n"
-            f"    metadata_db: sqlite:///{tmp_path / 'meta.sqlite'}\n"
-            "index: {retention: 2}\n"
-            "sources:\n  - {name: docs, connector: {type: filesystem, root: corpus}}\n"
-        )
-        return PipelineContext(parse_sources(text, tmp_path / f"{name}.yaml", {}))
-
-    builder, other = machine("builder"), machine("other")
+    builder, other = _machine(s3_url, tmp_path, "builder"), _machine(s3_url, tmp_path, "other")
     versions = []
     for _ in range(3):
         registry = builder.registry

@@ -26,6 +26,9 @@ def changed_sources(ctx: PipelineContext, requested: dict[str, str]) -> list[Sou
     """
     changes: list[SourceChange] = []
     for source in ctx.config.sources:
+        # With shared state, the last ingest may have run on another machine.
+        ws = ctx.workspace
+        ctx.state.store.download(ws.signature_path(source.name).relative_to(ws.root).as_posix())
         # A source that cannot be reached (an unmounted root, a server down) would list as
         # empty: wait until it is back.
         try:
