@@ -31,8 +31,10 @@ class LiveIndex:
     """The published version, as one loaded VersionIndex at a time.
 
     A request takes the current handle for its whole duration, so it never sees two versions.
-    When LIVE.json names a new version, the new one is loaded *before* it replaces the current
-    one (requests keep being served meanwhile); the old one is closed once its last request ends.
+    When the live pointer (LIVE.json, or the metadata DB's row with `pipeline.state`) names a
+    new version, the new one is fetched into the local cache and loaded *before* it replaces
+    the current one (requests keep being served meanwhile); the old one is closed once its last
+    request ends.
     """
 
     def __init__(self, ctx: PipelineContext, store: VectorStore | None = None) -> None:
