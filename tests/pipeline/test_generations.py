@@ -58,7 +58,7 @@ def answers(ctx: PipelineContext, store: CountingStore, version: str, texts: lis
     for text in texts:
         for mode in MODES:
             for readers in READERS:
-                response = index.search(text, top_k=10, mode=mode, readers=readers)  # type: ignore[arg-type]
+                response = index.search(text, top_k=10, mode=mode, readers=readers)
                 assert response.index_version == version
                 out[(text, mode, readers)] = [
                     (
@@ -214,3 +214,30 @@ def brute_force(
         if score > 0:
             scored[chunk.id] = score
     return scored
+
+
+def test_a_new_model_starts_a_new_generation_and_gc_drops_the_old_one(
+    tmp_path: Path, scifact_dir: Path, tokenizer: Any
+) -> None:
+    """A model change writes fresh collections in full (as copy-per-version); once no kept
+    version uses the old generation, GC drops its collections."""
+    from tests.conftest import FakeEmbedder
+
+    corpus = Corpus(tmp_path / "corpus", {"pub": dict(load_scifact(scifact_dir, 8)), "team": {}})
+    corpus.docs["team"] = {"t1": {"title": "Team note", "text": "Mice and tumour growth."}}
+    corpus.write()
+    ctx = pipeline_context(tmp_path / "gen", corpus, versioning="generation")
+    store = CountingStore()
+    v1 = build_and_publish(ctx, store, FakeEmbedder(name="fake-a"), tokenizer)
+    old = ctx.registry.manifest(v1)
+    v2 = build_and_publish(ctx, store, FakeEmbedder(name="fake-b"), tokenizer)
+    new = ctx.registry.manifest(v2)
+    assert new.collection != old.collection and new.bm25_collection != old.bm25_collection
+    assert store.sent[new.collection] == store.sent[new.bm25_collection] == new.chunks
+    assert {old.collection, old.bm25_collection} <= set(store.collections())
+    corpus.docs["team"]["t1"]["text"] += " Cells too."
+    corpus.write()
+    v3 = build_and_publish(ctx, store, FakeEmbedder(name="fake-b"), tokenizer)
+    assert ctx.registry.manifest(v3).collection == new.collection
+    assert ctx.registry.versions() == [v2, v3]
+    assert not {old.collection, old.bm25_collection} & set(store.collections())

@@ -199,8 +199,10 @@ def write_bm25_generation(
     tokenize = Bm25Tokenizer(settings)
     terms = [tokenize(c.embed_text) for c in chunks]
     fitted = Bm25Model.fit(terms, settings.k1, settings.b, settings.epsilon)
-    key = sha256_text(
-        json.dumps(settings.model_dump(mode="json"), sort_keys=True), _chunkers(snapshot)
+    key = sha256_text(  # the model too: every payload names it, so all points would change
+        json.dumps(settings.model_dump(mode="json"), sort_keys=True),
+        _chunkers(snapshot),
+        snapshot.model.key,
     )
     writer, fresh = _open(
         ctx,
