@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.client_store import ClientVectorStore
 from rag_pipelines.index.generation_store import GenerationWriter
@@ -17,10 +19,10 @@ from rag_pipelines.pipeline.build.generation import (
 def collect_generations(ctx: PipelineContext, store: VectorStore) -> list[str]:
     """Delete points whose valid_to <= the oldest kept version of their generation, and drop
     generation collections no kept version uses; the dropped collections' names."""
+    if not isinstance(store, ClientVectorStore):  # Edge: copy-per-version only
+        return []
     manifests = generation_manifests(ctx)
-    if not isinstance(store, ClientVectorStore) or (
-        not manifests and ctx.config.index.qdrant.versioning != "generation"
-    ):
+    if not manifests and ctx.config.index.qdrant.versioning != "generation":
         return []
     oldest: dict[str, int] = {}
     for manifest in manifests:  # by sequence number: the first seen is the oldest kept
@@ -30,14 +32,15 @@ def collect_generations(ctx: PipelineContext, store: VectorStore) -> list[str]:
     for name, sequence in oldest.items():
         GenerationWriter(store, name).expire(sequence)
     prefix = collection_name(ctx.config.index.qdrant, ctx.config.pipeline.name, "")
-    dropped = [
-        name
-        for name in store.collections()
-        if name.startswith(prefix)
-        and name.endswith((DENSE_SUFFIX, BM25_SUFFIX))
-        and name not in oldest
-    ]
+    dropped = [n for n in store.collections() if own_generation(prefix, n) and n not in oldest]
     for name in dropped:
         store.drop_collection(name)
         (ctx.workspace.index_dir / "generations" / f"{name}.json").unlink(missing_ok=True)
     return dropped
+
+
+def own_generation(prefix: str, name: str) -> bool:
+    """Whether `name` is a generation collection of the pipeline whose names start `prefix`
+    (pipeline `docs` must never take `docs_x`'s)."""
+    pattern = rf"{re.escape(prefix)}v\d{{8}}T\d{{6}}-\d{{6}}({DENSE_SUFFIX}|{BM25_SUFFIX})"
+    return re.fullmatch(pattern, name) is not None

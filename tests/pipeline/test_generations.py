@@ -144,6 +144,14 @@ def test_generation_mode_answers_as_copy_mode_and_writes_only_changes(
     assert gen_store.sent[dense] - before[dense] == part.details["upserted"] == len(k2 - k1)
     assert part.details["closed"] == len(k1 - k2) and 0 < len(k2 - k1) < len(k2) // 4
     assert raw_count(gen_store, dense) == len(k1 | k2)
+    gone = [c.id for c in snapshot_chunks(gen_ctx, v1[1]) if c.document_id == deleted]
+    for version, held in ((v1[1], len(gone)), (v2[1], 0)):  # the delete reached both indexes
+        manifest, store = (
+            gen_ctx.registry.manifest(version),
+            open_version(gen_ctx, version, gen_store).store,
+        )
+        assert len(store.retrieve(manifest.collection, gone)) == held
+        assert len(store.retrieve(manifest.bm25_collection, gone)) == held
 
     assert rollback(copy_ctx, copy_store, v1[0]).version == v1[0]
     assert rollback(gen_ctx, gen_store, v1[1]).version == v1[1]
