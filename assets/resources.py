@@ -71,6 +71,8 @@ class VectorStoreResource(dg.ConfigurableResource):
     collection_prefix: str = "rag"
     timeout_s: float = 30.0
     cluster: dict[str, Any] | None = None
+    versioning: str = "copy"
+    generation_avgdl_drift: float = 0.05
     data_dir: str
     _store: Any = PrivateAttr(default=None)
 

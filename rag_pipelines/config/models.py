@@ -188,6 +188,18 @@ class QdrantSettings(StrictModel):
     cluster: QdrantClusterSettings | None = Field(
         None, description="Shards, replicas, on-disk storage, quantization, HNSW, upload."
     )
+    versioning: Literal["copy", "generation"] = Field(
+        "copy",
+        description="copy: one collection per version; generation: one per (model, chunker, "
+        "BM25 statistics), updated in place, points valid from/to a version (client backends).",
+    )
+    generation_avgdl_drift: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Start a new BM25 generation when the mean chunk length moves by more "
+        "than this fraction from the one frozen in the current generation.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -203,6 +215,11 @@ class QdrantSettings(StrictModel):
         if self.backend != "server" and self.url:
             raise ValueError(f"url is only used with backend 'server', not {self.backend!r}")
         check_cluster_backend(self.backend, self.cluster)
+        if self.versioning == "generation" and self.backend == "edge":
+            raise ValueError(
+                "versioning: generation needs a qdrant-client backend (url: for a server, or "
+                "backend: local); the embedded Edge store keeps one shard per version (copy)"
+            )
         return self
 
 

@@ -16,6 +16,8 @@ from rag_pipelines.index.vector_store import (
     ACCESS_KEY,
     DENSE,
     SPARSE,
+    VALID_FROM,
+    VALID_TO,
     PayloadFilter,
     SparseVector,
     VectorHit,
@@ -103,6 +105,10 @@ class ClientVectorStore:
         ):
             self._flush(name)
 
+    def flush(self, name: str) -> None:
+        """Send the points buffered for a collection now."""
+        self._flush(name)
+
     def _flush(self, name: str) -> None:
         pending = self._pending.pop(name, [])
         if not pending or self.cluster is None:
@@ -153,16 +159,17 @@ class ClientVectorStore:
         limit: int,
         flt: PayloadFilter | None = None,
         ids_only: bool = False,
+        valid_at: int | None = None,
     ) -> list[VectorHit]:
         """Nearest chunks, best first (quantized candidates rescored when configured;
-        `ids_only`: payloads hold the chunk id alone)."""
+        `ids_only`: payloads hold the chunk id alone; `valid_at`: points of that version)."""
         self._flush(name)
         response = self.client.query_points(
             name,
             query=np.asarray(vector, dtype=np.float32).tolist(),
             using=DENSE,
             limit=limit,
-            query_filter=client_filter(flt),
+            query_filter=client_filter(flt, valid_at),
             search_params=search_params(self.cluster) if self.kind == "server" else None,
             with_payload=_ID_ONLY if ids_only else True,
         )
@@ -175,6 +182,7 @@ class ClientVectorStore:
         limit: int,
         flt: PayloadFilter | None = None,
         ids_only: bool = False,
+        valid_at: int | None = None,
     ) -> list[VectorHit]:
         """Chunks by sparse dot product, best first (no hits for an empty query)."""
         if not vector.indices:
@@ -185,7 +193,7 @@ class ClientVectorStore:
             query=models.SparseVector(indices=vector.indices, values=vector.values),
             using=SPARSE,
             limit=limit,
-            query_filter=client_filter(flt),
+            query_filter=client_filter(flt, valid_at),
             with_payload=_ID_ONLY if ids_only else True,
         )
         return _hits(response.points)
@@ -270,11 +278,11 @@ def _hits(points: list[Any]) -> list[VectorHit]:
     ]
 
 
-def client_filter(flt: PayloadFilter | None) -> models.Filter | None:
-    """A PayloadFilter in qdrant-client's terms."""
+def client_filter(flt: PayloadFilter | None, valid_at: int | None = None) -> models.Filter | None:
+    """A PayloadFilter in qdrant-client's terms; `valid_at` keeps one version's points."""
+    must: list[Any] = [] if valid_at is None else valid_conditions(valid_at)
     if flt is None or flt.empty:
-        return None
-    must: list[Any] = []
+        return models.Filter(must=must) if must else None
     if flt.sources:
         must.append(
             models.FieldCondition(key="source", match=models.MatchAny(any=list(flt.sources)))
@@ -290,6 +298,14 @@ def client_filter(flt: PayloadFilter | None) -> models.Filter | None:
             models.FieldCondition(key=ACCESS_KEY, match=models.MatchAny(any=list(flt.groups)))
         )
     return models.Filter(must=must)
+
+
+def valid_conditions(seq: int) -> list[models.FieldCondition]:
+    """Points of the version numbered `seq`: valid_from <= seq < valid_to."""
+    return [
+        models.FieldCondition(key=VALID_FROM, range=models.Range(lte=seq)),
+        models.FieldCondition(key=VALID_TO, range=models.Range(gt=seq)),
+    ]
 
 
 def dense_params(

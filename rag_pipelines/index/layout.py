@@ -9,3 +9,4 @@ GRAPH = "graph.json"
 FUSION_RECORD = "fusion.json"
 RERANKER_RECORD = "reranker.json"
 QUERY_WEIGHTS_RECORD = "query_weights.json"
+GENERATION_SEQUENCE = "sequence.json"  # versioning: generation, the version's sequence number

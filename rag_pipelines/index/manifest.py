@@ -22,6 +22,15 @@ class SourceSummary(BaseModel):
     chunker: str = ""
 
 
+class GenerationRecord(BaseModel):
+    """Where a version built with `versioning: generation` lives in its generation collections."""
+
+    sequence: int = Field(description="This version's number: its points have valid_from <= it.")
+    dense_key: str = Field(description="Model and chunker the dense generation is keyed by.")
+    bm25_key: str = Field(description="Tokenizer, BM25 parameters and chunker of the BM25 one.")
+    bm25_avgdl: float = Field(description="Mean chunk length frozen in the BM25 generation.")
+
+
 class BuildManifest(BaseModel):
     """Written last when a build completes: a version without one is incomplete."""
 
@@ -48,6 +57,9 @@ class BuildManifest(BaseModel):
     )
     content_hash: str = Field(description="sha256 over chunk ids, text hashes, model, settings.")
     run_id: str = Field("", description="The orchestrator (Dagster) run that completed it.")
+    generation: GenerationRecord | None = Field(
+        None, description="Generation versioning; None: collections of this version alone."
+    )
 
     @property
     def model_key(self) -> str:

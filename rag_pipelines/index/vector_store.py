@@ -11,6 +11,8 @@ import numpy as np
 DENSE = "dense"
 SPARSE = "bm25"
 ACCESS_KEY = "access_groups"  # payload field: the groups that may read a chunk
+VALID_FROM = "valid_from"  # generation versioning: first version sequence holding a point
+VALID_TO = "valid_to"  # ... and the first one no longer holding it
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline.checks.blocking import BLOCKING_CHECKS
 from rag_pipelines.pipeline.checks.freshness import staleness
+from rag_pipelines.pipeline.generation_gc import collect_generations
 
 
 @dataclass
@@ -101,9 +102,11 @@ def collect_garbage(ctx: PipelineContext, store: VectorStore) -> list[str]:
         # Retired first: if this run dies halfway, the version is an incomplete build (never
         # served, never a rollback target) that the next build removes, not a broken "version".
         registry.retire(version)
-        store.drop_collection(manifest.collection)
-        store.drop_collection(manifest.bm25_collection)
+        if manifest.generation is None:  # a generation's points are expired below instead
+            store.drop_collection(manifest.collection)
+            store.drop_collection(manifest.bm25_collection)
         crash_point("gc_partial")
         registry.remove(version)
         removed.append(version)
+    collect_generations(ctx, store)
     return removed

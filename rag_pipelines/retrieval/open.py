@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from rag_pipelines.context import PipelineContext
+from rag_pipelines.index.generation_view import version_store
 from rag_pipelines.index.records import load_fusion_record, load_reranker_record
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.retrieval.engine import VersionIndex
@@ -48,6 +49,7 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
     if tuned is not None:  # measured on this version's tuning queries; beats the configured one
         index.fusion = index.fusion.model_copy(update={"k": tuned.k, "weights": tuned.weights})
     index.query_weights = load_query_weights(build_dir)  # issue 16: fit on tuning queries
+    index.store = version_store(store, manifest, index.bm25.idf)  # itself unless a generation's
     return index
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import RagPipelinesError
 from rag_pipelines.faults import crash_point
-from rag_pipelines.index.manifest import BuildManifest
+from rag_pipelines.index.manifest import BuildManifest, GenerationRecord
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline.build.indexes import load_part
 from rag_pipelines.pipeline.build.snapshot import load_snapshot
@@ -64,7 +65,20 @@ def complete_candidate(
         retrieval=ctx.config.retrieval.model_dump(mode="json"),
         content_hash=snapshot.content_hash,
         run_id=run_id,
+        generation=_generation(vector.details, bm25.details),
     )
     registry.complete(manifest)
     crash_point("manifest_written")
     return CandidateReport(manifest, False)
+
+
+def _generation(vector: dict[str, Any], bm25: dict[str, Any]) -> GenerationRecord | None:
+    """Where the version lives in generation collections; None for copy-per-version parts."""
+    if "sequence" not in vector:
+        return None
+    return GenerationRecord(
+        sequence=int(vector["sequence"]),
+        dense_key=str(vector["generation_key"]),
+        bm25_key=str(bm25["generation_key"]),
+        bm25_avgdl=float(bm25["generation_avgdl"]),
+    )

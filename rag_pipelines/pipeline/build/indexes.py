@@ -26,6 +26,11 @@ from rag_pipelines.index.graph_store import save_graph
 from rag_pipelines.index.layout import BM25_ACCESS, BM25_MODEL, GRAPH
 from rag_pipelines.index.stores import collection_name
 from rag_pipelines.index.vector_store import SparseVector, VectorPoint, VectorStore
+from rag_pipelines.pipeline.build.generation import (
+    GenerationWrite,
+    write_bm25_generation,
+    write_vector_generation,
+)
 from rag_pipelines.pipeline.build.payload import chunk_payload
 from rag_pipelines.pipeline.build.snapshot import (
     StaleEmbeddings,
@@ -70,11 +75,24 @@ def _once(
     return existing if existing is not None else _save_part(ctx, version, build())
 
 
+def _generation_part(name: str, written: GenerationWrite, started: float) -> PartRecord:
+    """A part written into generation collections (pipeline/build/generation.py)."""
+    return PartRecord(
+        name=name,
+        items=written.items,
+        seconds=time.perf_counter() - started,
+        collection=written.collection,
+        details=written.details,
+    )
+
+
 def build_vector_index(ctx: PipelineContext, version: str, store: VectorStore) -> PartRecord:
     """Dense vectors of every chunk of the version, with payloads, in a Qdrant collection."""
 
     def build() -> PartRecord:
         started = time.perf_counter()
+        if ctx.config.index.qdrant.versioning == "generation":
+            return _generation_part("vector", write_vector_generation(ctx, version, store), started)
         snapshot = load_snapshot(ctx, version)
         chunks = snapshot_chunks(ctx, version)
         name = collection_name(ctx.config.index.qdrant, snapshot.pipeline, version)
@@ -126,6 +144,8 @@ def build_bm25_index(ctx: PipelineContext, version: str, store: VectorStore) -> 
 
     def build() -> PartRecord:
         started = time.perf_counter()
+        if ctx.config.index.qdrant.versioning == "generation":
+            return _generation_part("bm25", write_bm25_generation(ctx, version, store), started)
         snapshot = load_snapshot(ctx, version)
         chunks = snapshot_chunks(ctx, version)
         settings = ctx.config.index.bm25

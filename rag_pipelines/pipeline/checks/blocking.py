@@ -9,6 +9,7 @@ from rag_pipelines.asset_graph import BLOCKING_CHECKS as BLOCKING_CHECKS
 from rag_pipelines.asset_graph import INDEX_COUNTS_AGREE as COUNTS_AGREE
 from rag_pipelines.asset_graph import INDEX_NOT_EMPTY as NOT_EMPTY
 from rag_pipelines.context import PipelineContext
+from rag_pipelines.index.generation_view import version_store
 from rag_pipelines.index.manifest import CheckRecord
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.index.versions import utc_now
@@ -48,6 +49,7 @@ def check_not_empty(ctx: PipelineContext, version: str) -> CheckOutcome:
 def check_counts_agree(ctx: PipelineContext, version: str, store: VectorStore) -> CheckOutcome:
     """Every chunk is exactly once in each index: dense vectors, BM25 and the graph."""
     manifest = ctx.registry.manifest(version)
+    store = version_store(store, manifest)
     counts = {
         "chunks": manifest.chunks,
         "per_source_sum": sum(s.chunks for s in manifest.sources.values()),
