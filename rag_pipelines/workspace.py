@@ -83,6 +83,11 @@ class Workspace:
         return self.index_dir / "LIVE.json"
 
     @property
+    def generations_dir(self) -> Path:
+        """Per-generation BM25 vocabularies (generation versioning on a Qdrant server)."""
+        return self.index_dir / "generations"
+
+    @property
     def edge_dir(self) -> Path:
         """Qdrant Edge shards, one per version."""
         return self.index_dir / "qdrant-edge"

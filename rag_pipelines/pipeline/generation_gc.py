@@ -35,7 +35,7 @@ def collect_generations(ctx: PipelineContext, store: VectorStore) -> list[str]:
     dropped = [n for n in store.collections() if own_generation(prefix, n) and n not in oldest]
     for name in dropped:
         store.drop_collection(name)
-        (ctx.workspace.index_dir / "generations" / f"{name}.json").unlink(missing_ok=True)
+        (ctx.workspace.generations_dir / f"{name}.json").unlink(missing_ok=True)
     return dropped
 
 

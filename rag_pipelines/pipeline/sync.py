@@ -45,9 +45,10 @@ def push_new_version(ctx: PipelineContext, version: str) -> None:
 def version_synced(ctx: PipelineContext, version: str) -> Iterator[None]:
     """Pull a version before a corpus-wide stage; push its new or changed files after.
 
-    The pushed prefixes are the version's build folder, the Edge folder and `models/` (only
-    files this stage wrote there move: a new shard or a trained reranker, never another
-    version's).
+    The pushed prefixes are the version's build folder, the Edge folder, `models/` and the
+    generations' BM25 vocabularies (pulled first: a build extends its generation's); only files
+    this stage wrote there move: a new shard, a trained reranker or a grown vocabulary, never
+    another version's.
     """
     store = ctx.state.store
     if not store.remote:
@@ -55,7 +56,10 @@ def version_synced(ctx: PipelineContext, version: str) -> Iterator[None]:
         return
     ws = ctx.workspace
     ctx.registry.fetch(version)
+    generations = ws.generations_dir.relative_to(ws.root).as_posix() + "/"
+    pull_all(store, [generations])
     prefixes = [
+        generations,
         ws.build_dir(version).relative_to(ws.root).as_posix() + "/",
         ws.edge_dir.relative_to(ws.root).as_posix() + "/",
         MODELS_PREFIX,  # a reranker trained for this version

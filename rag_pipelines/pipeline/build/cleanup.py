@@ -19,7 +19,7 @@ def remove_incomplete_builds(ctx: PipelineContext, store: VectorStore) -> list[s
         store.drop_collection(name + "_bm25")
         for generation in (name + DENSE_SUFFIX, name + BM25_SUFFIX):  # one it started, unused
             store.drop_collection(generation)
-            (ctx.workspace.index_dir / "generations" / f"{generation}.json").unlink(missing_ok=True)
+            (ctx.workspace.generations_dir / f"{generation}.json").unlink(missing_ok=True)
         registry.discard(version)
         removed.append(version)
     return removed

@@ -215,7 +215,7 @@ def write_bm25_generation(
         ),
         collection_name(ctx.config.index.qdrant, snapshot.pipeline, version) + BM25_SUFFIX,
     )
-    vocab_path = ctx.workspace.index_dir / "generations" / f"{writer.name}.json"
+    vocab_path = ctx.workspace.generations_dir / f"{writer.name}.json"
     vocab = GenerationVocab(fitted.avgdl) if fresh else GenerationVocab.load(vocab_path)
     vocab.extend(list(fitted.vocab))
     vocab.save(vocab_path)
