@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.index.versions import VersionRegistry
+from rag_pipelines.shards import Shard, partition_keys, resolve, shards_of
 from rag_pipelines.workspace import Workspace
 
 
@@ -24,3 +25,25 @@ class PipelineContext:
     def registry(self) -> VersionRegistry:
         """The index versions."""
         return VersionRegistry(self.workspace)
+
+    def shard(self, key: str) -> Shard:
+        """The shard a partition key names (UnknownPartition if none)."""
+        return resolve(self.config.sources, key)
+
+    def shards(self, source: str) -> list[Shard]:
+        """Every shard of a source (one, keyed by its name, when it is not sharded)."""
+        return shards_of(self.config.source(source))
+
+    def partition_keys(self, names: list[str] | None = None) -> list[str]:
+        """Partition keys of the named sources (all their shards) or of single partition keys
+        (`<source>~<k>`), in the given order; default: every source."""
+        if names is None:
+            return partition_keys(self.config.sources)
+        by_name = {s.name: s for s in self.config.sources}
+        return [
+            key
+            for name in names
+            for key in (
+                partition_keys([by_name[name]]) if name in by_name else [self.shard(name).key]
+            )
+        ]
