@@ -11,7 +11,7 @@ from rag_pipelines.chunking.models import Chunk, Tokenizer
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.ingest.models import Document
 from rag_pipelines.pipeline.build.documents import shard_documents
-from rag_pipelines.pipeline.build.shard_state import read_source
+from rag_pipelines.pipeline.build.shard_state import chunk_order, read_source
 from rag_pipelines.shards import Shard
 from rag_pipelines.storage import iter_jsonl, write_jsonl
 
@@ -33,9 +33,7 @@ class ChunkReport:
 
 def load_chunks(ctx: PipelineContext, source: str) -> list[Chunk]:
     """The stored chunks of a source (every shard's)."""
-    return read_source(
-        ctx, source, ctx.workspace.chunks_path, Chunk, lambda c: (c.document_id, c.ordinal)
-    )
+    return read_source(ctx, source, ctx.workspace.chunks_path, Chunk, chunk_order)
 
 
 def shard_chunks(ctx: PipelineContext, shard: Shard) -> list[Chunk]:

@@ -15,14 +15,14 @@ from rag_pipelines.ingest.ledger import LedgerEntry, update_ledger
 from rag_pipelines.ingest.models import Document, IngestFailure
 from rag_pipelines.ingest.pii import PiiRedactor
 from rag_pipelines.ingest.signature import shard_signature
-from rag_pipelines.pipeline.build.shard_state import read_source
+from rag_pipelines.pipeline.build.shard_state import document_order, read_source
 from rag_pipelines.shards import Shard
 from rag_pipelines.storage import atomic_write_text, iter_jsonl, write_jsonl
 
 
 def load_documents(ctx: PipelineContext, source: str) -> list[Document]:
     """The stored documents of a source (every shard's)."""
-    return read_source(ctx, source, ctx.workspace.documents_path, Document, lambda d: (d.id, 0))
+    return read_source(ctx, source, ctx.workspace.documents_path, Document, document_order)
 
 
 def load_failures(ctx: PipelineContext, source: str) -> list[IngestFailure]:

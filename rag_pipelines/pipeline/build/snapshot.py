@@ -27,6 +27,7 @@ from rag_pipelines.ingest.models import Document
 from rag_pipelines.pipeline.build.chunks import load_chunks, shard_chunks
 from rag_pipelines.pipeline.build.documents import load_documents, load_failures
 from rag_pipelines.pipeline.build.embeddings import EmbeddingState, load_embedding_state
+from rag_pipelines.pipeline.build.shard_state import chunk_order, document_order
 from rag_pipelines.shards import Shard
 from rag_pipelines.storage import atomic_write_text, iter_jsonl, write_jsonl
 
@@ -65,9 +66,10 @@ def snapshot_corpus(ctx: PipelineContext) -> SnapshotReport:
     states = _embedding_states(ctx)
     model_state = next(iter(states.values()))
     _check_fresh(ctx, states)
-    # Shards merge in an order that does not depend on their number (see shard_state.py).
-    chunks = {s.name: load_chunks(ctx, s.name) for s in ctx.config.sources}
-    documents = {s.name: load_documents(ctx, s.name) for s in ctx.config.sources}
+    # One order whatever the number of shards (shard_state.py): ties rank the same in both.
+    names = [s.name for s in ctx.config.sources]
+    chunks = {n: sorted(load_chunks(ctx, n), key=chunk_order) for n in names}
+    documents = {n: sorted(load_documents(ctx, n), key=document_order) for n in names}
     policy = AccessPolicy(
         {s.name: s.access for s in ctx.config.sources},
         {

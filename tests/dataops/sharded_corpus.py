@@ -1,0 +1,90 @@
+"""A generated BEIR-format corpus and one pipeline config over it, with a given shard count."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+from assets.runs import materialize_sources
+from rag_pipelines.config import load_sources_file
+from rag_pipelines.config.models import SourcesFile
+
+SOURCE = "papers"
+DOCUMENTS = 36
+WORDS = (
+    "glacier river delta coral reef forest canopy desert dune tundra lichen moss fern orchid "
+    "beetle moth heron salmon otter badger falcon plankton krill whale seal penguin volcano "
+    "basalt granite quartz magma sediment erosion monsoon drought flood harvest wheat barley "
+    "rice soil nitrogen carbon methane ozone aerosol cloud rainfall snowpack aquifer wetland "
+    "mangrove estuary tide current salinity pollen seed root fungus bacteria virus enzyme "
+    "protein membrane neuron signal receptor hormone insulin glucose lipid vitamin"
+).split()
+QUERIES = (
+    "coral reef bleaching and ocean salinity",
+    "glacier meltwater feeds the river delta",
+    "fungus roots and soil nitrogen",
+    "insulin receptor signal in the membrane",
+    "monsoon rainfall drought and harvest",
+)
+
+
+def write_beir_corpus(folder: Path, documents: int = DOCUMENTS, seed: int = 13) -> Path:
+    """corpus.jsonl with `documents` records of generated text (several chunks each)."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i in range(documents):
+        sentences = [
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 14))).capitalize() + "."
+            for _ in range(rng.randint(4, 9))
+        ]
+        title = " ".join(rng.choice(WORDS) for _ in range(3)).title()
+        lines.append(
+            json.dumps({"_id": f"doc{i * 7 + 3}", "title": title, "text": " ".join(sentences)})
+        )
+    (folder / "corpus.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def edit_record(folder: Path, document_id: str, text: str) -> None:
+    """Replace one record's text in corpus.jsonl (the other records stay byte for byte)."""
+    path = folder / "corpus.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    for record in records:
+        if record["_id"] == document_id:
+            record["text"] = text
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+
+
+def write_sharded_config(tmp: Path, corpus: Path, shards: int, name: str) -> SourcesFile:
+    """A pipeline over the corpus with `shards` shards, its state under tmp/<name>."""
+    data = {
+        "pipeline": {"name": name, "data_dir": str(tmp / name)},
+        "embedding": {"device": "cpu"},
+        "sources": [
+            {
+                "name": SOURCE,
+                "shards": shards,
+                "connector": {"type": "beir", "path": str(corpus)},
+                "chunking": {"chunk_size": 48, "chunk_overlap": 8},
+            }
+        ],
+    }
+    path = tmp / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return load_sources_file(path)
+
+
+def materialize_in_process(config_path: str, dagster_home: str, keys: list[str]) -> list[bool]:
+    """One worker process: materialize these partitions, one run each, into a shared instance.
+
+    Dagster's in-process execution configures logging globally, so two runs at once need two
+    processes (as two run workers or two GPU nodes would be).
+    """
+    config = load_sources_file(config_path)
+    with dg.DagsterInstance.from_config(dagster_home) as instance:
+        return [r.success for r in materialize_sources(config, instance, keys)]
