@@ -19,8 +19,8 @@ from rag_pipelines.index.vector_store import (
     PayloadFilter,
     SparseVector,
     VectorHit,
-    best_first,
     VectorPoint,
+    best_first,
 )
 
 _BATCH = 512

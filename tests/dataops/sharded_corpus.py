@@ -15,21 +15,12 @@ from rag_pipelines.config.models import SourcesFile
 
 SOURCE = "papers"
 DOCUMENTS = 36
-WORDS = (
-    "glacier river delta coral reef forest canopy desert dune tundra lichen moss fern orchid "
-    "beetle moth heron salmon otter badger falcon plankton krill whale seal penguin volcano "
-    "basalt granite quartz magma sediment erosion monsoon drought flood harvest wheat barley "
-    "rice soil nitrogen carbon methane ozone aerosol cloud rainfall snowpack aquifer wetland "
-    "mangrove estuary tide current salinity pollen seed root fungus bacteria virus enzyme "
-    "protein membrane neuron signal receptor hormone insulin glucose lipid vitamin"
-).split()
-QUERIES = (
-    "coral reef bleaching and ocean salinity",
-    "glacier meltwater feeds the river delta",
-    "fungus roots and soil nitrogen",
-    "insulin receptor signal in the membrane",
-    "monsoon rainfall drought and harvest",
-)
+_SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+# Made-up words, so that few chunks tie on BM25 (a real corpus rarely does).
+WORDS = sorted({"".join(random.Random(i).sample(_SYLLABLES, 3)) for i in range(600)})
+_WEIGHTS = [1 / (rank + 8) for rank in range(len(WORDS))]
+_QUERY_WORDS = random.Random(99)
+QUERIES = tuple(" ".join(_QUERY_WORDS.sample(WORDS[:60], 4)) for _ in range(5))
 
 
 def write_beir_corpus(folder: Path, documents: int = DOCUMENTS, seed: int = 13) -> Path:
@@ -38,8 +29,9 @@ def write_beir_corpus(folder: Path, documents: int = DOCUMENTS, seed: int = 13) 
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
     for i in range(documents):
+        # Earlier words are likelier (roughly Zipf), so documents share some terms.
         sentences = [
-            " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 14))).capitalize() + "."
+            " ".join(rng.choices(WORDS, _WEIGHTS, k=rng.randint(8, 14))).capitalize() + "."
             for _ in range(rng.randint(4, 9))
         ]
         title = " ".join(rng.choice(WORDS) for _ in range(3)).title()
