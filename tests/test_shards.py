@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag_pipelines.config import load_sources_file
+from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import ConfigError
 from rag_pipelines.ingest.connectors.filesystem import FilesystemConnector
 from rag_pipelines.shards import (
@@ -136,3 +137,14 @@ def test_filesystem_shard_signatures_change_only_where_a_file_changed(tmp_path: 
     after = conn.shard_signatures(4)
     changed = [k for k in range(4) if before[k] != after[k]]
     assert changed == [shard_of("f5.txt", 4)]
+
+
+def test_a_source_name_expands_to_every_shard(tmp_path: Path) -> None:
+    """What `materialize --source docs` runs: every shard; `--source docs~1` runs one."""
+    ctx = PipelineContext(load_sources_file(_config(tmp_path, "name: docs\n    shards: 3")))
+    assert ctx.partition_keys() == ["docs~0", "docs~1", "docs~2"]
+    assert ctx.partition_keys(["docs"]) == ["docs~0", "docs~1", "docs~2"]
+    assert ctx.partition_keys(["docs~1"]) == ["docs~1"]
+    assert ctx.shard("docs~2") == Shard("docs", 2, 3)
+    with pytest.raises(UnknownPartition):
+        ctx.partition_keys(["docs~3"])
