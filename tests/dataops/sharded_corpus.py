@@ -42,10 +42,11 @@ def write_beir_corpus(folder: Path, documents: int = DOCUMENTS, seed: int = 13) 
     return folder
 
 
-def edit_record(folder: Path, document_id: str, text: str) -> None:
-    """Replace one record's text in corpus.jsonl (the other records stay byte for byte)."""
+def edit_record(folder: Path, document_id: str, text: str | None) -> None:
+    """Replace one record's text in corpus.jsonl, or delete it (`text=None`)."""
     path = folder / "corpus.jsonl"
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    records = [r for r in records if text is not None or r["_id"] != document_id]
     for record in records:
         if record["_id"] == document_id:
             record["text"] = text

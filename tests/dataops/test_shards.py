@@ -22,6 +22,7 @@ from rag_pipelines.index.graph_store import load_networkx
 from rag_pipelines.index.layout import BM25_ACCESS, BM25_MODEL, GRAPH
 from rag_pipelines.index.stores import open_vector_store
 from rag_pipelines.locks import exclusive
+from rag_pipelines.pipeline.build.documents import ingest, load_documents, load_ledger
 from rag_pipelines.pipeline.build.snapshot import snapshot_chunks
 from rag_pipelines.retrieval.open import open_version
 from rag_pipelines.shards import shard_of
@@ -155,15 +156,21 @@ def test_a_shard_run_does_not_wait_for_another_shard_of_its_source(built: Built)
 
 
 def test_an_edit_reruns_only_its_shard(built: Built) -> None:
-    """The sensor requests the edited document's shard alone; the other shards see no change."""
+    """The sensor requests the shards of an edited and a deleted document alone; the other
+    shards see no change, and each change is reported by its own shard."""
     ctx = built.four
-    edited = "doc10"
-    shard = shard_of(edited, SHARDS)
+    edited, shard = "doc10", shard_of("doc10", SHARDS)
+    deleted = next(
+        f"doc{i * 7 + 3}" for i in range(36) if shard_of(f"doc{i * 7 + 3}", SHARDS) != shard
+    )
+    gone = shard_of(deleted, SHARDS)
     edit_record(built.corpus, edited, "A new abstract about volcano basalt and magma flows.")
+    edit_record(built.corpus, deleted, None)
     defs = build_definitions(ctx.config)
     context = dg.build_sensor_context(instance=built.instance, definitions=defs)
     tick = defs.get_sensor_def(SOURCE_CHANGE_SENSOR).evaluate_tick(context)
-    assert [r.partition_key for r in tick.run_requests or []] == [f"{SOURCE}~{shard}"]
+    requested = sorted(str(r.partition_key) for r in tick.run_requests or [])
+    assert requested == sorted([f"{SOURCE}~{shard}", f"{SOURCE}~{gone}"])
     # The unsharded pipeline over the same corpus re-runs its one partition.
     defs1 = build_definitions(built.one.config)
     context1 = dg.build_sensor_context(instance=built.instance, definitions=defs1)
@@ -173,10 +180,25 @@ def test_an_edit_reruns_only_its_shard(built: Built) -> None:
     reports = {
         k: metadata_of(r, DOCUMENTS) for k, r in zip(ctx.partition_keys(), results, strict=True)
     }
-    for key, report in reports.items():
-        expected = 1 if key == f"{SOURCE}~{shard}" else 0
-        assert (report["changed"], report["added"], report["deleted"]) == (expected, 0, 0), key
-    assert sum(int(str(r["documents"])) for r in reports.values()) == 36
+    for k, report in enumerate(reports.values()):
+        expected = (int(k == shard), 0, int(k == gone))
+        assert (report["changed"], report["added"], report["deleted"]) == expected, k
+    assert sum(int(str(r["documents"])) for r in reports.values()) == 35
     # Every shard is up to date again: the next tick requests nothing.
     context = dg.build_sensor_context(instance=built.instance, definitions=defs)
     assert not defs.get_sensor_def(SOURCE_CHANGE_SENSOR).evaluate_tick(context).run_requests
+
+
+def test_turning_sharding_on_parses_nothing_again(tmp_path: Path) -> None:
+    """The first run of each shard starts from the unsharded state of the same data dir."""
+    corpus = write_beir_corpus(tmp_path / "corpus", documents=12)
+    one = PipelineContext(write_sharded_config(tmp_path, corpus, 1, "same"))
+    assert len(ingest(one, SOURCE).added) == 12
+    two = PipelineContext(write_sharded_config(tmp_path, corpus, 2, "same"))
+    reports = [ingest(two, key) for key in two.partition_keys()]
+    assert [(len(r.added), len(r.deleted)) for r in reports] == [(0, 0), (0, 0)]
+    assert sum(len(r.unchanged) for r in reports) == 12
+    assert len(load_ledger(two, SOURCE)) == 12
+    assert {d.id for d in load_documents(two, SOURCE)} == {
+        d.id for d in load_documents(one, SOURCE)
+    }

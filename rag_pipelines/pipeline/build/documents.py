@@ -53,9 +53,11 @@ def ingest(
     shard = ctx.shard(partition) if isinstance(partition, str) else partition
     ws, source, folder = ctx.workspace, shard.source, shard.folder
     config = ctx.config.source(source)
-    # After a change of `shards`, a folder may hold documents that now belong elsewhere: they
-    # leave it (their new shard parses them again; the embedding cache keeps their vectors).
-    previous = {d.id: d for d in shard_documents(ctx, shard) if shard.holds(d.id)}
+    # A shard's first run after `shards: 1` became N starts from the unsharded state, so
+    # turning sharding on parses nothing again. After N changed, a folder may hold documents
+    # that now belong elsewhere: they leave it (their new shard parses them again).
+    start = shard if ws.documents_path(source, folder).exists() else Shard(source)
+    previous = {d.id: d for d in shard_documents(ctx, start) if shard.holds(d.id)}
     signature = shard_signature(config, shard)  # taken first: a change during the run shows next
     safety = ctx.config.safety_for(config)
     redactor = PiiRedactor(safety.id_patterns) if safety.redact_pii else None
@@ -65,7 +67,7 @@ def ingest(
     write_jsonl(ws.documents_path(source, folder), report.documents)
     write_jsonl(ws.failures_path(source, folder), report.failures)
     crash_point("documents_written")
-    history = [e for e in shard_ledger(ctx, shard) if shard.holds(e.id)]
+    history = [e for e in shard_ledger(ctx, start) if shard.holds(e.id)]
     ledger = update_ledger(history, report, utc_now())
     write_jsonl(ws.ledger_path(source, folder), ledger)
     atomic_write_text(ws.signature_path(source, folder), signature)
