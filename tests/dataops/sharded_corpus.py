@@ -58,6 +58,10 @@ def write_sharded_config(tmp: Path, corpus: Path, shards: int, name: str) -> Sou
     data = {
         "pipeline": {"name": name, "data_dir": str(tmp / name)},
         "embedding": {"device": "cpu"},
+        # qdrant-client's local mode scores in numpy, the same way every build. (Qdrant Edge's
+        # sparse sums differed by a float32 ulp between two builds of the same chunks, which
+        # can swap two near-tied chunks; nothing the sharding could change.)
+        "index": {"qdrant": {"backend": "local"}},
         "sources": [
             {
                 "name": SOURCE,
