@@ -33,7 +33,7 @@ def build_automation(
 
     @dg.sensor(
         name=SOURCE_CHANGE_SENSOR,
-        description=_RUNS_BY_DEFAULT + "Requests ingest_source for each changed source.",
+        description=_RUNS_BY_DEFAULT + "Requests ingest_source for each changed source or shard.",
         job=ingest_job,
         minimum_interval_seconds=sensors.source_change_interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,
@@ -41,18 +41,18 @@ def build_automation(
     def source_change_sensor(
         context: dg.SensorEvaluationContext,
     ) -> dg.SensorResult | dg.SkipReason:
-        """Request a run for each source whose files were added, edited or deleted."""
+        """Request a run for each partition (source or shard) whose files changed."""
         requested: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
         changes = changed_sources(ctx, requested)
         if not changes:
             return dg.SkipReason("no source changed since its last ingest")
         for change in changes:
-            requested[change.source] = change.signature
+            requested[change.partition] = change.signature
         return dg.SensorResult(
             run_requests=[
                 dg.RunRequest(
-                    partition_key=c.source,
-                    run_key=f"{c.source}:{c.signature[:16]}",
+                    partition_key=c.partition,
+                    run_key=f"{c.partition}:{c.signature[:16]}",
                     tags={TRIGGER_TAG: "source-change"},
                 )
                 for c in changes
@@ -79,11 +79,11 @@ def build_automation(
         return dg.SensorResult(
             run_requests=[
                 dg.RunRequest(
-                    partition_key=s.name,
-                    run_key=f"model:{change.key}:{s.name}",
+                    partition_key=key,
+                    run_key=f"model:{change.key}:{key}",
                     tags={TRIGGER_TAG: "model-change", "rag/model": change.configured[:60]},
                 )
-                for s in ctx.config.sources
+                for key in ctx.partition_keys()
             ],
             cursor=change.key,
         )
@@ -128,11 +128,11 @@ def build_automation(
             day = context.scheduled_execution_time.strftime("%Y-%m-%d")
             return [
                 dg.RunRequest(
-                    partition_key=s.name,
-                    run_key=f"nightly:{day}:{s.name}",
+                    partition_key=key,
+                    run_key=f"nightly:{day}:{key}",
                     tags={TRIGGER_TAG: "nightly"},
                 )
-                for s in ctx.config.sources
+                for key in ctx.partition_keys()
             ]
 
         schedules.append(nightly_refresh)

@@ -40,7 +40,8 @@ class PipelineParts:
 def build_parts(config: SourcesFile) -> PipelineParts:
     """Assets, checks and resources for a pipeline."""
     ctx = PipelineContext(config)
-    partitions = dg.StaticPartitionsDefinition([s.name for s in config.sources])
+    # One partition per source, or per shard of a sharded source (`<source>~<k>`).
+    partitions = dg.StaticPartitionsDefinition(ctx.partition_keys())
     source_assets = build_source_assets(ctx, partitions)
     index_assets, checks = build_index_assets(ctx, source_assets[-1])
     resources = {
@@ -67,7 +68,7 @@ def build_jobs(config: SourcesFile, parts: PipelineParts) -> list[dg.UnresolvedA
             INGEST_JOB,
             selection=PER_SOURCE,
             tags=tags,
-            description="Parse, chunk and embed one source (a partition).",
+            description="Parse, chunk and embed one source or shard (a partition).",
         ),
         dg.define_asset_job(
             PUBLISH_JOB,

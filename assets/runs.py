@@ -7,6 +7,7 @@ import dagster as dg
 from assets.definitions import build_parts
 from rag_pipelines.asset_graph import CORPUS_WIDE, PER_SOURCE
 from rag_pipelines.config.models import SourcesFile
+from rag_pipelines.context import PipelineContext
 
 
 def materialize_pipeline(
@@ -31,18 +32,20 @@ def materialize_sources(
     resources: dict[str, object] | None = None,
     raise_on_error: bool = True,
 ) -> list[dg.ExecuteInProcessResult]:
-    """One `ingest_source` run per source partition: documents, chunks, embeddings."""
+    """One `ingest_source` run per partition of the sources (every shard): documents, chunks,
+    embeddings. `sources` may name sources or single partition keys (`<source>~<k>`)."""
     parts = build_parts(config)
+    keys = PipelineContext(config).partition_keys(sources or None)
     return [
         dg.materialize(
             [*parts.assets, *parts.checks],
             selection=PER_SOURCE,
-            partition_key=name,
+            partition_key=key,
             instance=instance,
             resources={**parts.resources, **(resources or {})},
             raise_on_error=raise_on_error,
         )
-        for name in sources or [s.name for s in config.sources]
+        for key in keys
     ]
 
 

@@ -1,4 +1,4 @@
-"""Per-source assets, partitioned by source name: documents → chunks → embeddings."""
+"""Per-source assets, partitioned by source (or shard) key: documents → chunks → embeddings."""
 
 from contextlib import AbstractContextManager
 
@@ -28,8 +28,9 @@ from rag_pipelines.pipeline.build import chunks as chunk_stage
 from rag_pipelines.pipeline.build import documents as document_stage
 from rag_pipelines.pipeline.build import embeddings as embedding_stage
 from rag_pipelines.pipeline.checks.quarantine import load_quarantine
-from rag_pipelines.pipeline.sync import source_synced
+from rag_pipelines.pipeline.sync import shard_synced
 from rag_pipelines.progress import ProgressMeter, ProgressUpdate
+from rag_pipelines.shards import Shard
 
 # Seconds between progress lines in the run's log (the last batch is always logged).
 PROGRESS_EVERY_S = 5.0
@@ -44,12 +45,15 @@ def build_source_assets(
         name=DOCUMENTS, group_name=GROUP_INGEST, partitions_def=partitions, kinds={"unstructured"}
     )
     def documents(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        """Documents of one source, parsed with unstructured; unchanged files are reused."""
-        with _source_lock(ctx, context.partition_key), source_synced(ctx, context.partition_key):
-            report = document_stage.ingest(ctx, context.partition_key, _meter(context, "parsing"))
+        """Documents of a source or shard, parsed with unstructured; unchanged files are reused."""
+        shard = ctx.shard(context.partition_key)
+        with _source_lock(ctx, shard), shard_synced(ctx, shard):
+            report = document_stage.ingest(ctx, shard, _meter(context, "parsing"))
         for failure in report.failures:
             context.log.warning(f"{failure.document_id}: {failure.error_type}: {failure.reason}")
-        quarantined = load_quarantine(ctx, [context.partition_key])
+        quarantined = [
+            q for q in load_quarantine(ctx, [shard.source]) if shard.holds(q.document_id)
+        ]
         return dg.MaterializeResult(
             metadata={
                 "documents": len(report.documents),
@@ -62,7 +66,7 @@ def build_source_assets(
                 "quarantined": len(quarantined),
                 "quarantine": quarantine_table(quarantined),
                 **quarantine_times(quarantined),
-                **ledger_times(document_stage.load_ledger(ctx, context.partition_key)),
+                **ledger_times(document_stage.shard_ledger(ctx, shard)),
                 "seconds": seconds(report.seconds),
             }
         )
@@ -78,8 +82,9 @@ def build_source_assets(
         context: dg.AssetExecutionContext, embedding_model: EmbeddingModelResource
     ) -> dg.MaterializeResult:
         """Sentence- and heading-aware chunks sized in the embedding model's tokens."""
-        with _source_lock(ctx, context.partition_key), source_synced(ctx, context.partition_key):
-            report = chunk_stage.chunk(ctx, context.partition_key, embedding_model.get().tokenizer)
+        shard = ctx.shard(context.partition_key)
+        with _source_lock(ctx, shard), shard_synced(ctx, shard):
+            report = chunk_stage.chunk(ctx, shard, embedding_model.get().tokenizer)
         return dg.MaterializeResult(
             metadata={
                 "documents": report.documents,
@@ -107,10 +112,9 @@ def build_source_assets(
     ) -> dg.MaterializeResult:
         """Vectors for every chunk, computed only where the cache lacks them for this model."""
         model = embedding_model.get()
-        with _source_lock(ctx, context.partition_key), source_synced(ctx, context.partition_key):
-            report = embedding_stage.embed(
-                ctx, context.partition_key, model, _meter(context, "embedding")
-            )
+        shard = ctx.shard(context.partition_key)
+        with _source_lock(ctx, shard), shard_synced(ctx, shard):
+            report = embedding_stage.embed(ctx, shard, model, _meter(context, "embedding"))
         rate = report.embedded / report.seconds if report.seconds > 0 and report.embedded else None
         return dg.MaterializeResult(
             metadata=as_metadata(
@@ -140,10 +144,13 @@ def _meter(context: dg.AssetExecutionContext, stage: str) -> ProgressMeter:
     return ProgressMeter(stage, log, every_s=PROGRESS_EVERY_S)
 
 
-def _source_lock(ctx: PipelineContext, source: str) -> AbstractContextManager[None]:
-    """The source's file lock: within one instance the run queue already keeps two runs of a
-    source apart, and a build's snapshot holds it for seconds, so wait that long; a holder for
-    longer is a run of another Dagster instance on this data dir, and this run refuses."""
+def _source_lock(ctx: PipelineContext, shard: Shard) -> AbstractContextManager[None]:
+    """The shard's file lock (the source's when unsharded), so the N shard runs of one source
+    run at once: within one instance the run queue already keeps two runs of a partition apart,
+    and a build's snapshot holds it for seconds, so wait that long; a holder for longer is a run
+    of another Dagster instance on this data dir, and this run refuses."""
     return exclusive(
-        ctx.workspace.source_lock(source), f"source {source!r}", timeout_s=SOURCE_LOCK_WAIT_S
+        ctx.workspace.source_lock(shard.source, shard.folder),
+        f"source {shard.key!r}",
+        timeout_s=SOURCE_LOCK_WAIT_S,
     )

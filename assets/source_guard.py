@@ -31,15 +31,15 @@ def sources_settled(
     timeout_s: float = INGEST_WAIT_S,
     poll_s: float = 2.0,
 ) -> Iterator[None]:
-    """Hold every source's lock, with no ingest run of this instance running, for the block."""
+    """Hold every source's (every shard's) lock, with no ingest run of this instance running."""
     deadline = time.monotonic() + timeout_s
     while True:
         with ExitStack() as held:
-            for source in ctx.config.sources:
+            for shard in (s for source in ctx.config.sources for s in ctx.shards(source.name)):
                 held.enter_context(
                     exclusive(
-                        ctx.workspace.source_lock(source.name),
-                        f"source {source.name!r}",
+                        ctx.workspace.source_lock(shard.source, shard.folder),
+                        f"source {shard.key!r}",
                         timeout_s=SOURCE_LOCK_WAIT_S,
                     )
                 )

@@ -6,7 +6,7 @@ same strings; a rename here renames it everywhere.
 
 from __future__ import annotations
 
-# Asset keys, per source (partitioned by source name) and corpus-wide.
+# Asset keys, per source (partitioned by source name, or `<source>~<k>` per shard) and corpus-wide.
 DOCUMENTS = "documents"
 CHUNKS = "chunks"
 EMBEDDINGS = "embeddings"

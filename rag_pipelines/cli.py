@@ -118,7 +118,10 @@ def validate(
 @app.command()
 def materialize(
     source: Annotated[
-        list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--source", "-s", help="Only this source or shard `<source>~<k>` (repeatable)."
+        ),
     ] = None,
     experiments: Annotated[
         bool, typer.Option("--experiments", help="Then run the experiment variants (opt-in).")
@@ -133,10 +136,11 @@ def materialize(
     config = _load()
     ctx = PipelineContext(config)
     names = [s.name for s in config.sources]
-    unknown = sorted(set(source or []) - set(names))
+    unknown = sorted(set(source or []) - set(names) - set(ctx.partition_keys()))
     if unknown:
         err.print(f"[red]unknown source(s)[/red] {unknown}; sources are {names}")
         raise typer.Exit(2)
+    partitions = ctx.partition_keys(source or None)  # a sharded source: every shard
     opt_in = (("experiments",) if experiments else ()) + (
         ("embedding_finetune",) if finetune else ()
     )
@@ -159,7 +163,7 @@ def materialize(
             elif label in tasks:
                 bar.update(tasks[label], description=runner.progress_text(event))
 
-        outcome = runner.execute(runner.plan_runs(source or names, opt_in), env, log, on_event)
+        outcome = runner.execute(runner.plan_runs(partitions, opt_in), env, log, on_event)
     if not outcome.ok:
         ids = ", ".join(f"{k} {v}" for k, v in outcome.run_ids.items())
         runs = f"; Dagster runs: {ids}" if ids else ""

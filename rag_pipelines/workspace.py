@@ -15,33 +15,38 @@ class Workspace:
 
     root: Path
 
-    def source_dir(self, source: str) -> Path:
-        """Per-source state: documents, chunks, failures."""
-        return self.root / "sources" / source
+    def source_dir(self, source: str, shard: int | None = None) -> Path:
+        """Per-source state: documents, chunks, failures (a shard's under `shards/<k>/`).
 
-    def documents_path(self, source: str) -> Path:
+        `shard=None` is an unsharded source (`shards: 1`): its state stays where it always was.
+        Everything of one shard lives under its folder, so the folder prefix is the shard.
+        """
+        base = self.root / "sources" / source
+        return base if shard is None else base / "shards" / str(shard)
+
+    def documents_path(self, source: str, shard: int | None = None) -> Path:
         """The parsed documents of a source (JSON Lines)."""
-        return self.source_dir(source) / "documents.jsonl"
+        return self.source_dir(source, shard) / "documents.jsonl"
 
-    def failures_path(self, source: str) -> Path:
+    def failures_path(self, source: str, shard: int | None = None) -> Path:
         """Documents of a source that could not be ingested (JSON Lines)."""
-        return self.source_dir(source) / "failures.jsonl"
+        return self.source_dir(source, shard) / "failures.jsonl"
 
-    def ledger_path(self, source: str) -> Path:
+    def ledger_path(self, source: str, shard: int | None = None) -> Path:
         """Every document a source ever had, with state and times (JSON Lines)."""
-        return self.source_dir(source) / "ledger.jsonl"
+        return self.source_dir(source, shard) / "ledger.jsonl"
 
-    def signature_path(self, source: str) -> Path:
+    def signature_path(self, source: str, shard: int | None = None) -> Path:
         """The listing signature of the last ingest (what sensors compare against)."""
-        return self.source_dir(source) / "listing.sig"
+        return self.source_dir(source, shard) / "listing.sig"
 
-    def chunks_path(self, source: str) -> Path:
+    def chunks_path(self, source: str, shard: int | None = None) -> Path:
         """The chunks of a source (JSON Lines)."""
-        return self.source_dir(source) / "chunks.jsonl"
+        return self.source_dir(source, shard) / "chunks.jsonl"
 
-    def embeddings_state_path(self, source: str) -> Path:
+    def embeddings_state_path(self, source: str, shard: int | None = None) -> Path:
         """Which model embedded a source's chunks, and how many (JSON)."""
-        return self.source_dir(source) / "embeddings.json"
+        return self.source_dir(source, shard) / "embeddings.json"
 
     @property
     def embedding_cache_path(self) -> Path:
@@ -112,9 +117,9 @@ class Workspace:
         """Held by a run that builds or publishes index versions."""
         return self.index_dir / ".build.lock"
 
-    def source_lock(self, source: str) -> Path:
-        """Held while a run writes one source's documents, chunks or embeddings."""
-        return self.source_dir(source) / ".lock"
+    def source_lock(self, source: str, shard: int | None = None) -> Path:
+        """Held while a run writes one shard's documents, chunks or embeddings."""
+        return self.source_dir(source, shard) / ".lock"
 
     @property
     def dagster_home(self) -> Path:

@@ -114,6 +114,9 @@ class SourceConfig(StrictModel):
     """One document source: where documents come from and how they are chunked."""
 
     name: str = Field(pattern=NAME_PATTERN, max_length=48)
+    shards: int = Field(
+        1, ge=1, le=1024, description="Ingest, chunk and embed as N partitions (by document id)."
+    )
     connector: SerializeAsAny[ConnectorSettings] = Field(
         description="Where documents come from; `type` picks the connector (see the registry)."
     )

@@ -22,6 +22,7 @@ from rag_pipelines.index.vector_store import (
     SparseVector,
     VectorHit,
     VectorPoint,
+    best_first,
 )
 
 log = logging.getLogger(__name__)
@@ -268,14 +269,16 @@ _ID_ONLY = ["chunk_id"]  # a leg needs the id alone; payloads are read once, for
 
 
 def _hits(points: list[Any]) -> list[VectorHit]:
-    return [
-        VectorHit(
-            chunk_id=str((p.payload or {})["chunk_id"]),
-            score=float(p.score),
-            payload=dict(p.payload or {}),
-        )
-        for p in points
-    ]
+    return best_first(
+        [
+            VectorHit(
+                chunk_id=str((p.payload or {})["chunk_id"]),
+                score=float(p.score),
+                payload=dict(p.payload or {}),
+            )
+            for p in points
+        ]
+    )
 
 
 def client_filter(flt: PayloadFilter | None, valid_at: int | None = None) -> models.Filter | None:

@@ -20,6 +20,7 @@ from rag_pipelines.index.vector_store import (
     SparseVector,
     VectorHit,
     VectorPoint,
+    best_first,
 )
 
 _BATCH = 512
@@ -191,12 +192,14 @@ _ID_ONLY = ["chunk_id"]  # a leg needs the id alone; payloads are read once, for
 
 
 def _hits(points: list[Any]) -> list[VectorHit]:
-    return [
-        VectorHit(
-            chunk_id=str(p.payload["chunk_id"]), score=float(p.score), payload=dict(p.payload)
-        )
-        for p in points
-    ]
+    return best_first(
+        [
+            VectorHit(
+                chunk_id=str(p.payload["chunk_id"]), score=float(p.score), payload=dict(p.payload)
+            )
+            for p in points
+        ]
+    )
 
 
 def edge_filter(flt: PayloadFilter | None) -> qe.Filter | None:

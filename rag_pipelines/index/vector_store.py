@@ -42,6 +42,16 @@ class VectorHit:
     payload: dict[str, Any]
 
 
+def best_first(hits: list[VectorHit]) -> list[VectorHit]:
+    """Hits by score, equal scores by chunk id.
+
+    Qdrant orders tied points by its internal offsets, which differ between two builds of the
+    same chunks (e.g. a source built as 1 shard or as 4): a fixed tie order keeps rankings,
+    and the fused scores that follow from them, the same for the same content.
+    """
+    return sorted(hits, key=lambda h: (-h.score, h.chunk_id))
+
+
 @dataclass(frozen=True)
 class PayloadFilter:
     """Restrict a search: any of these sources, any of these tags, and exact metadata values.

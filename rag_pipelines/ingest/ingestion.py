@@ -37,18 +37,26 @@ def ingest_source(
     progress: Progress | None = None,
     redactor: PiiRedactor | None = None,
     policy: str = "off",
+    only: Callable[[str], bool] | None = None,
 ) -> IngestReport:
     """Parse new and changed documents; a bad file becomes a failure, never an exception.
 
     A document that fails (unreadable, corrupt, vanished mid-run, in a folder that cannot be
     listed) keeps its last good version: only a file's absence from a complete listing deletes
     it. `policy` names the redaction settings; a document parsed under another policy is parsed
-    again, so turning redaction on reaches documents that did not change.
+    again, so turning redaction on reaches documents that did not change. `only` keeps the
+    listed documents (and listing failures) whose id it accepts: one shard of the source.
     """
     started = time.perf_counter()
     connector = as_connector(source.connector)
     limits = ParseLimits.of(source.connector)
     listing = list_source(source, previous)
+    if only is not None:
+        listing = Listing(
+            items=[i for i in listing.items if only(i.id)],
+            failures=[f for f in listing.failures if only(f.document_id)],
+            unlisted=listing.unlisted,
+        )
     report = IngestReport(documents=[], failures=list(listing.failures))
     total = len(listing.items)
     for i, item in enumerate(listing.items, start=1):

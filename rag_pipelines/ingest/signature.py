@@ -1,17 +1,39 @@
 """A cheap fingerprint of what a source holds now (no document is parsed).
 
-Sensors compare it with the signature of the last ingest to decide whether a source changed.
+Sensors compare it with the signature of the last ingest to decide whether a source (or one of
+its shards) changed.
 """
 
 from __future__ import annotations
 
 from rag_pipelines.config.models import SourceConfig
-from rag_pipelines.ingest.connectors.base import as_connector
+from rag_pipelines.ingest.connectors.base import ShardSignatures, as_connector
+from rag_pipelines.shards import Shard
 
 
 def listing_signature(source: SourceConfig) -> str:
     """The source's connector's signature of its current listing."""
     return as_connector(source.connector).signature()
+
+
+def shard_signatures(source: SourceConfig) -> list[str]:
+    """One signature per shard of the source, in shard order.
+
+    An unsharded source keeps its connector's signature. A connector that cannot sign shards
+    apart gives every shard the whole signature: a change then re-lists every shard, and each
+    re-parses only its own changed documents.
+    """
+    connector = as_connector(source.connector)
+    if source.shards == 1:
+        return [connector.signature()]
+    if isinstance(connector, ShardSignatures):
+        return connector.shard_signatures(source.shards)
+    return [f"{source.shards}:{connector.signature()}"] * source.shards
+
+
+def shard_signature(source: SourceConfig, shard: Shard) -> str:
+    """The signature of one shard of the source."""
+    return shard_signatures(source)[shard.index]
 
 
 def source_available(source: SourceConfig) -> bool:

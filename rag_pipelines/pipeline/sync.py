@@ -1,9 +1,9 @@
 """Stage boundaries with shared state: which prefixes each stage pulls and pushes.
 
 With the default local state every function here is a no-op. With `pipeline.state.url` a
-per-source stage owns `sources/<source>/` (the whole folder, so per-shard files under it travel
-too, and only what the stage changed is pushed); corpus-wide stages read every source's folder
-and own their version's build folder and Edge shards.
+per-source stage owns its shard's folder (`sources/<source>/`, or `sources/<source>/shards/<k>/`
+for shard k of a sharded source; only what the stage changed is pushed); corpus-wide stages
+read every source's folder and own their version's build folder and Edge shards.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rag_pipelines.context import PipelineContext
+from rag_pipelines.shards import Shard
 from rag_pipelines.state import pull_all, pushed, synced
 
 MODELS_PREFIX = "models/"  # models trained by the pipeline: <data_dir>/models/<name>
@@ -23,9 +24,15 @@ def source_prefix(ctx: PipelineContext, source: str) -> str:
 
 
 @contextmanager
-def source_synced(ctx: PipelineContext, source: str) -> Iterator[None]:
-    """Pull a source's folder before a per-source stage and push what it changed after."""
-    with synced(ctx.state.store, [source_prefix(ctx, source)]):
+def shard_synced(ctx: PipelineContext, shard: Shard) -> Iterator[None]:
+    """Pull a shard's folder before a per-source stage and push what it changed after.
+
+    An unsharded source's folder is `sources/<source>/`; shard k of a sharded one owns only
+    `sources/<source>/shards/<k>/`, so N shard runs pull and push N disjoint prefixes.
+    """
+    ws = ctx.workspace
+    prefix = ws.source_dir(shard.source, shard.folder).relative_to(ws.root).as_posix() + "/"
+    with synced(ctx.state.store, [prefix]):
         yield
 
 

@@ -12,7 +12,7 @@ from rag_pipelines.index.manifest import BuildManifest
 from rag_pipelines.index.versions import VersionRegistry
 from rag_pipelines.ingest.signature import listing_signature
 from rag_pipelines.pipeline.build.changes import changed_sources
-from rag_pipelines.pipeline.sync import source_synced
+from rag_pipelines.pipeline.sync import shard_synced
 from rag_pipelines.state import PipelineState, StateStoreError, open_state_store, synced
 from rag_pipelines.workspace import Workspace
 
@@ -202,7 +202,7 @@ def test_the_change_sensor_sees_an_ingest_made_on_another_machine(
     worker, daemon = _machine(s3_url, tmp_path, "worker"), _machine(s3_url, tmp_path, "daemon")
     _write(tmp_path / "corpus", "a.md", "# A\n\ntext\n")
     source = worker.config.sources[0]
-    with source_synced(worker, "docs"):
+    with shard_synced(worker, worker.shard("docs")):
         path = worker.workspace.signature_path("docs")
         path.parent.mkdir(parents=True)
         path.write_text(listing_signature(source), encoding="utf-8")

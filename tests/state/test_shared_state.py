@@ -1,9 +1,9 @@
 """Issue 13: a cluster sharing state through S3 (moto) and PostgreSQL, as separate processes.
 
-Worker A ingests source alpha, worker B source beta, each in its own scratch dir; both scratch
-dirs are deleted; builder C builds, checks and publishes from the store; its scratch dir is
-deleted; the service D (a fourth scratch dir) serves the published version over HTTP. No
-process can have read another's disk: it was gone before the process started.
+One source in two shards: worker A ingests shard 0, worker B shard 1, at once, each in its own
+scratch dir; both scratch dirs are deleted; builder C builds, checks and publishes from the
+store; its scratch dir is deleted; the service D (a fourth scratch dir) serves the published
+version over HTTP. No process can have read another's disk: it was gone before it started.
 """
 
 from __future__ import annotations
@@ -22,20 +22,20 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from rag_pipelines.shards import shard_of
+
 REPO = Path(__file__).resolve().parents[2]
+SOURCE = "products"
+# blake2b shards (rag_pipelines.shards.shard_of, pinned in tests/test_shards.py): 2 files each.
 CORPUS = {
-    "alpha": {
-        "kettle.md": "# Zephyr Kettle\n\nThe Zephyr Kettle boils a litre of water in forty "
-        "seconds. Its service code word is quillfeather.\n",
-        "lamp.md": "# Orbax Lamp\n\nThe Orbax desk lamp glows teal and runs a week on solar "
-        "cells. Its service code word is marmaladeon.\n",
-    },
-    "beta": {
-        "boots.md": "# Tundra Boots\n\nTundra Boots keep feet warm down to minus fifty "
-        "degrees. Their service code word is brisklantern.\n",
-        "drone.md": "# Velvet Drone\n\nThe Velvet Drone delivers a cup of tea across the lawn. "
-        "Its service code word is sparrowgleam.\n",
-    },
+    "kettle.md": "# Zephyr Kettle\n\nThe Zephyr Kettle boils a litre of water in forty "
+    "seconds. Its service code word is quillfeather.\n",  # shard 1
+    "lamp.md": "# Orbax Lamp\n\nThe Orbax desk lamp glows teal and runs a week on solar "
+    "cells. Its service code word is marmaladeon.\n",  # shard 0
+    "boots.md": "# Tundra Boots\n\nTundra Boots keep feet warm down to minus fifty "
+    "degrees. Their service code word is brisklantern.\n",  # shard 1
+    "drone.md": "# Velvet Drone\n\nThe Velvet Drone delivers a cup of tea across the lawn. "
+    "Its service code word is sparrowgleam.\n",  # shard 0
 }
 RUN_TIMEOUT_S = 300
 
@@ -46,8 +46,11 @@ def _config(tmp: Path, name: str, state: dict[str, str]) -> Path:
         "pipeline": {"name": "shared", "data_dir": str(tmp / f"scratch-{name}"), "state": state},
         "embedding": {"device": "cpu"},
         "sources": [
-            {"name": s, "connector": {"type": "filesystem", "root": str(tmp / "corpus" / s)}}
-            for s in CORPUS
+            {
+                "name": SOURCE,
+                "shards": 2,
+                "connector": {"type": "filesystem", "root": str(tmp / "corpus")},
+            }
         ],
     }
     path = tmp / f"{name}.yaml"
@@ -95,11 +98,11 @@ def _search(base: str, query: str) -> dict[str, Any]:
 def test_workers_builder_and_service_share_state_only_through_s3_and_postgres(
     tmp_path: Path, s3_server, postgres_server
 ) -> None:
-    for source, files in CORPUS.items():
-        for name, text in files.items():
-            path = tmp_path / "corpus" / source / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+    assert {shard_of(name, 2) for name in CORPUS} == {0, 1}
+    for name, text in CORPUS.items():
+        path = tmp_path / "corpus" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     s3_server.client().create_bucket(Bucket="cluster")
     db = postgres_server.create_database("cluster_state")
     state = {"url": "s3://cluster/rag", "metadata_db": db}
@@ -108,12 +111,12 @@ def test_workers_builder_and_service_share_state_only_through_s3_and_postgres(
     scratch = {name: tmp_path / f"scratch-{name}" for name in configs}
 
     started = time.monotonic()
-    workers = [_stage(configs["a"], "alpha", env), _stage(configs["b"], "beta", env)]
-    _finish(workers[0], "worker A (alpha)")
-    _finish(workers[1], "worker B (beta)")
+    workers = [_stage(configs["a"], f"{SOURCE}~0", env), _stage(configs["b"], f"{SOURCE}~1", env)]
+    _finish(workers[0], "worker A (shard 0)")
+    _finish(workers[1], "worker B (shard 1)")
     keys = _keys(s3_server, "cluster")
-    assert "rag/shared/sources/alpha/chunks.jsonl" in keys
-    assert "rag/shared/sources/beta/chunks.jsonl" in keys
+    assert f"rag/shared/sources/{SOURCE}/shards/0/chunks.jsonl" in keys
+    assert f"rag/shared/sources/{SOURCE}/shards/1/chunks.jsonl" in keys
     shutil.rmtree(scratch["a"])
     shutil.rmtree(scratch["b"])
     print(f"workers A and B: {time.monotonic() - started:.1f} s")
@@ -144,16 +147,16 @@ def test_workers_builder_and_service_share_state_only_through_s3_and_postgres(
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base, service)
         kettle = _search(base, "Which kettle boils water in forty seconds?")
-        boots = _search(base, "boots that keep feet warm in the cold")
+        lamp = _search(base, "a desk lamp that glows teal")
         print(f"service D answered: {time.monotonic() - started:.1f} s")
     finally:
         service.terminate()
         log, _ = service.communicate(timeout=30)
-    assert kettle["index_version"] == boots["index_version"] == version
-    top = {r["provenance"]["document_id"] for r in (kettle["hits"][0], boots["hits"][0])}
-    assert top == {"kettle.md", "boots.md"}, log.decode(errors="replace")[-2000:]
-    sources = {h["provenance"]["source"] for h in kettle["hits"]}
-    assert sources == {"alpha", "beta"}
+    assert kettle["index_version"] == lamp["index_version"] == version
+    top = {r["provenance"]["document_id"] for r in (kettle["hits"][0], lamp["hits"][0])}
+    assert top == {"kettle.md", "lamp.md"}, log.decode(errors="replace")[-2000:]  # one per shard
+    documents = {h["provenance"]["document_id"] for h in kettle["hits"]}
+    assert documents == set(CORPUS)  # both shards' documents are served
     assert (scratch["d"] / "index" / "builds" / version / "manifest.json").exists()
     assert not any(scratch[n].exists() for n in ("a", "b", "c"))
 

@@ -13,7 +13,7 @@ from rag_pipelines.embedding.cache import EmbeddingCache
 from rag_pipelines.embedding.sql_cache import SqlEmbeddingCache
 from rag_pipelines.errors import ConfigError
 from rag_pipelines.index.manifest import LivePointer
-from rag_pipelines.pipeline.sync import source_synced, version_synced
+from rag_pipelines.pipeline.sync import shard_synced, version_synced
 from rag_pipelines.state import LivePointerConflict, LocalStateStore
 
 SOURCES = """
@@ -62,7 +62,7 @@ def test_default_state_is_the_data_dir_with_nothing_copied(tmp_path: Path) -> No
     """No pipeline.state: LIVE.json, history.jsonl and the SQLite cache, as before."""
     ctx = PipelineContext(_load(tmp_path, ""))
     assert isinstance(ctx.state.store, LocalStateStore) and ctx.state.db is None
-    with source_synced(ctx, "docs"), version_synced(ctx, "v1"):
+    with shard_synced(ctx, ctx.shard("docs")), version_synced(ctx, "v1"):
         pass
     assert not ctx.workspace.root.exists()  # syncing created nothing
     cache = ctx.embedding_cache()

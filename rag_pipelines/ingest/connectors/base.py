@@ -75,6 +75,18 @@ class Connector(Protocol):
         ...
 
 
+@runtime_checkable
+class ShardSignatures(Protocol):
+    """A connector that can fingerprint each shard of its listing apart (optional).
+
+    Without it every shard gets the whole signature, so any change re-lists all shards.
+    """
+
+    def shard_signatures(self, shards: int) -> list[str]:
+        """One cheap fingerprint per shard (documents by `shard_of(id, shards)`), in order."""
+        ...
+
+
 def as_connector(settings: ConnectorSettings) -> Connector:
     """The settings of a source's connector, as the Connector they implement."""
     if not isinstance(settings, Connector):

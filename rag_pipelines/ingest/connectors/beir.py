@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from rag_pipelines.beir import CORPUS, BadRecord, read_corpus
+from rag_pipelines.beir import CORPUS, BadRecord, CorpusRecord, read_corpus
 from rag_pipelines.config.base import resolve_path
 from rag_pipelines.config.connectors import ConnectorSettings
 from rag_pipelines.hashing import sha256_text
 from rag_pipelines.ingest.connectors.base import Listing, SourceItem, iso_time
 from rag_pipelines.ingest.models import Document, IngestFailure
+from rag_pipelines.shards import shard_of
 
 
 class BeirConnector(ConnectorSettings):
@@ -37,22 +38,19 @@ class BeirConnector(ConnectorSettings):
         """Every record of the corpus (or the chosen ones); bad lines become failures."""
         corpus = self.path / CORPUS
         modified = iso_time(corpus.stat().st_mtime)
-        wanted = set(self.ids) if self.ids is not None else None
         items: list[SourceItem] = []
         failures: list[IngestFailure] = []
-        for record in read_corpus(corpus):
+        for record in self._selected():
             if isinstance(record, BadRecord):
                 failures.append(
                     IngestFailure(
                         source=source,
-                        document_id=f"line-{record.line_no}",
+                        document_id=_bad_id(record),
                         uri=f"{corpus.as_uri()}#L{record.line_no}",
                         reason=record.reason,
                         error_type=record.error_type,
                     )
                 )
-                continue
-            if wanted is not None and record.id not in wanted:
                 continue
             items.append(
                 SourceItem(
@@ -65,9 +63,34 @@ class BeirConnector(ConnectorSettings):
                     text=record.text,
                 )
             )
-            if self.limit is not None and len(items) >= self.limit:
-                break
         return Listing(items=items, failures=failures)
+
+    def shard_signatures(self, shards: int) -> list[str]:
+        """Per shard: sha256 over its records' ids and content (the corpus is read, not parsed)."""
+        digests = [
+            hashlib.sha256(f"{shards}\0{self.limit}\0{self.ids}".encode()) for _ in range(shards)
+        ]
+        for record in self._selected():
+            if isinstance(record, BadRecord):
+                line = f"{_bad_id(record)}\0{record.reason}\n"
+                digests[shard_of(_bad_id(record), shards)].update(line.encode())
+            else:
+                line = f"{record.id}\0{sha256_text(record.title, record.text)}\n"
+                digests[shard_of(record.id, shards)].update(line.encode())
+        return [d.hexdigest() for d in digests]
+
+    def _selected(self) -> Iterator[CorpusRecord | BadRecord]:
+        """The corpus's records this source keeps (`ids`, then the first `limit`), in order."""
+        wanted = set(self.ids) if self.ids is not None else None
+        kept = 0
+        for record in read_corpus(self.path / CORPUS):
+            if isinstance(record, CorpusRecord):
+                if wanted is not None and record.id not in wanted:
+                    continue
+                kept += 1
+            yield record
+            if self.limit is not None and kept >= self.limit:
+                return
 
     def signature(self) -> str:
         """sha256 over the corpus file's size and mtime, and the selection."""
@@ -83,3 +106,8 @@ class BeirConnector(ConnectorSettings):
     def available(self) -> bool:
         """True while the corpus file exists."""
         return (self.path / CORPUS).is_file()
+
+
+def _bad_id(record: BadRecord) -> str:
+    """The document id a corpus line that could not be read is reported under."""
+    return f"line-{record.line_no}"

@@ -18,6 +18,7 @@ from rag_pipelines.ingest.connectors.base import Listing, SourceItem, iso_time
 from rag_pipelines.ingest.globs import compile_glob, matches
 from rag_pipelines.ingest.models import Document, IngestFailure
 from rag_pipelines.ingest.paths import UnsafePath, check_name, escaped, locate
+from rag_pipelines.shards import shard_of
 
 SKIPPED_NAMES = (".DS_Store", "Thumbs.db")  # also left out of the listing signature
 
@@ -69,7 +70,11 @@ class FilesystemConnector(ConnectorSettings):
 
     def signature(self) -> str:
         """sha256 over (relative path, size, mtime) of every selected file, in order."""
-        return _signature(self)
+        return _signatures(self, 1)[0]
+
+    def shard_signatures(self, shards: int) -> list[str]:
+        """The same fingerprint, one per shard, each over the files whose path hashes to it."""
+        return _signatures(self, shards)
 
     def open(self, item: SourceItem) -> bytes:
         """The file's bytes."""
@@ -189,8 +194,9 @@ def _excluded(rel_dir: str, exclude: list[str]) -> bool:
     return any(compile_glob(pattern).match(name) for pattern in exclude for name in names)
 
 
-def _signature(connector: FilesystemConnector) -> str:
-    digest = hashlib.sha256()
+def _signatures(connector: FilesystemConnector, shards: int) -> list[str]:
+    seed = f"shards={shards}\n".encode() if shards > 1 else b""
+    digests = [hashlib.sha256(seed) for _ in range(shards)]
     root = connector.root.resolve()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -203,6 +209,7 @@ def _signature(connector: FilesystemConnector) -> str:
                 or not matches(rel, connector.include, connector.exclude)
             ):
                 continue
+            digest = digests[shard_of(rel, shards)]
             try:
                 stat = path.stat()
             except OSError:
@@ -211,4 +218,4 @@ def _signature(connector: FilesystemConnector) -> str:
             # A name that is not UTF-8 is still fingerprinted (and quarantined by the listing).
             line = f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
             digest.update(line.encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+    return [d.hexdigest() for d in digests]

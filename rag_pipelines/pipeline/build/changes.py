@@ -6,42 +6,47 @@ from dataclasses import dataclass
 
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.identity import configured_identity
-from rag_pipelines.ingest.signature import listing_signature, source_available
+from rag_pipelines.ingest.signature import shard_signatures, source_available
 from rag_pipelines.pipeline.build.documents import ingested_signature
 
 
 @dataclass(frozen=True)
 class SourceChange:
-    """A source whose files differ from what was last ingested."""
+    """A source (or one shard of it) whose files differ from what was last ingested."""
 
     source: str
+    partition: str  # the partition key to run: the source name, or `<source>~<k>`
     signature: str
 
 
 def changed_sources(ctx: PipelineContext, requested: dict[str, str]) -> list[SourceChange]:
-    """Sources whose current listing differs from the last ingest and was not yet requested.
+    """Partitions whose current listing differs from the last ingest and was not yet requested.
 
-    `requested` is the sensor's cursor (source → signature already asked for), so a change
-    produces one run, not one per tick while that run is in progress.
+    `requested` is the sensor's cursor (partition key → signature already asked for), so a
+    change produces one run, not one per tick while that run is in progress. A sharded source
+    is signed shard by shard, so an edit re-runs only the shard its document falls in.
     """
     changes: list[SourceChange] = []
     for source in ctx.config.sources:
-        # With shared state, the last ingest may have run on another machine.
+        # With shared state, the last ingest of a shard may have run on another machine.
         ws = ctx.workspace
-        ctx.state.store.download(ws.signature_path(source.name).relative_to(ws.root).as_posix())
+        for shard in ctx.shards(source.name):
+            path = ws.signature_path(shard.source, shard.folder)
+            ctx.state.store.download(path.relative_to(ws.root).as_posix())
         # A source that cannot be reached (an unmounted root, a server down) would list as
         # empty: wait until it is back.
         try:
             if not source_available(source):
                 continue
-            current = listing_signature(source)
+            current = shard_signatures(source)
         except OSError:
             continue  # gone between the two calls
-        if (
-            current != ingested_signature(ctx, source.name)
-            and requested.get(source.name) != current
-        ):
-            changes.append(SourceChange(source.name, current))
+        for shard, signature in zip(ctx.shards(source.name), current, strict=True):
+            if (
+                signature != ingested_signature(ctx, shard)
+                and requested.get(shard.key) != signature
+            ):
+                changes.append(SourceChange(source.name, shard.key, signature))
     return changes
 
 

@@ -1,4 +1,4 @@
-"""Stage 2: chunk one source's documents into chunks.jsonl."""
+"""Stage 2: chunk one shard's documents into chunks.jsonl (an unsharded source: the source's)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from rag_pipelines.chunking.injection import injection_signals
 from rag_pipelines.chunking.models import Chunk, Tokenizer
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.ingest.models import Document
-from rag_pipelines.pipeline.build.documents import load_documents
+from rag_pipelines.pipeline.build.documents import shard_documents
+from rag_pipelines.pipeline.build.shard_state import chunk_order, read_source
+from rag_pipelines.shards import Shard
 from rag_pipelines.storage import iter_jsonl, write_jsonl
 
 
@@ -30,18 +32,24 @@ class ChunkReport:
 
 
 def load_chunks(ctx: PipelineContext, source: str) -> list[Chunk]:
-    """The stored chunks of a source."""
-    return list(iter_jsonl(ctx.workspace.chunks_path(source), Chunk))
+    """The stored chunks of a source (every shard's)."""
+    return read_source(ctx, source, ctx.workspace.chunks_path, Chunk, chunk_order)
 
 
-def chunk(ctx: PipelineContext, source: str, tokenizer: Tokenizer) -> ChunkReport:
-    """Chunk every stored document of a source with its settings."""
+def shard_chunks(ctx: PipelineContext, shard: Shard) -> list[Chunk]:
+    """The stored chunks of one shard."""
+    return list(iter_jsonl(ctx.workspace.chunks_path(shard.source, shard.folder), Chunk))
+
+
+def chunk(ctx: PipelineContext, partition: Shard | str, tokenizer: Tokenizer) -> ChunkReport:
+    """Chunk every stored document of a shard (or unsharded source) with its settings."""
     started = time.perf_counter()
-    config = ctx.config.source(source)
+    shard = ctx.shard(partition) if isinstance(partition, str) else partition
+    config = ctx.config.source(shard.source)
     chunker = Chunker(ctx.config.chunking_for(config), tokenizer)
-    documents = load_documents(ctx, source)
+    documents = shard_documents(ctx, shard)
     previous: dict[str, list[Chunk]] = {}
-    for old in load_chunks(ctx, source):
+    for old in shard_chunks(ctx, shard):
         previous.setdefault(old.document_id, []).append(old)
     chunks: list[Chunk] = []
     reused = 0
@@ -57,7 +65,7 @@ def chunk(ctx: PipelineContext, source: str, tokenizer: Tokenizer) -> ChunkRepor
     if ctx.config.safety_for(config).flag_injection:
         for c in chunks:
             c.injection_signals = injection_signals(c.text)
-    write_jsonl(ctx.workspace.chunks_path(source), chunks)
+    write_jsonl(ctx.workspace.chunks_path(shard.source, shard.folder), chunks)
     return ChunkReport(
         documents=len(documents),
         documents_reused=reused,

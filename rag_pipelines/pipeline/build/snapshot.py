@@ -24,9 +24,11 @@ from rag_pipelines.index.layout import CHUNKS, DOCUMENTS, SNAPSHOT
 from rag_pipelines.index.manifest import SourceSummary
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.ingest.models import Document
-from rag_pipelines.pipeline.build.chunks import load_chunks
+from rag_pipelines.pipeline.build.chunks import load_chunks, shard_chunks
 from rag_pipelines.pipeline.build.documents import load_documents, load_failures
 from rag_pipelines.pipeline.build.embeddings import EmbeddingState, load_embedding_state
+from rag_pipelines.pipeline.build.shard_state import chunk_order, document_order
+from rag_pipelines.shards import Shard
 from rag_pipelines.storage import atomic_write_text, iter_jsonl, write_jsonl
 
 
@@ -63,9 +65,11 @@ def snapshot_corpus(ctx: PipelineContext) -> SnapshotReport:
     started = time.perf_counter()
     states = _embedding_states(ctx)
     model_state = next(iter(states.values()))
-    chunks = {s.name: load_chunks(ctx, s.name) for s in ctx.config.sources}
-    documents = {s.name: load_documents(ctx, s.name) for s in ctx.config.sources}
-    _check_fresh(states, chunks)
+    _check_fresh(ctx, states)
+    # One order whatever the number of shards (shard_state.py): ties rank the same in both.
+    names = [s.name for s in ctx.config.sources]
+    chunks = {n: sorted(load_chunks(ctx, n), key=chunk_order) for n in names}
+    documents = {n: sorted(load_documents(ctx, n), key=document_order) for n in names}
     policy = AccessPolicy(
         {s.name: s.access for s in ctx.config.sources},
         {
@@ -130,30 +134,33 @@ def snapshot_documents(ctx: PipelineContext, version: str) -> list[Document]:
     return list(iter_jsonl(ctx.registry.build_path(version) / DOCUMENTS, Document))
 
 
-def _embedding_states(ctx: PipelineContext) -> dict[str, EmbeddingState]:
-    states: dict[str, EmbeddingState] = {}
+def _embedding_states(ctx: PipelineContext) -> dict[Shard, EmbeddingState]:
+    states: dict[Shard, EmbeddingState] = {}
     for source in ctx.config.sources:
-        state = load_embedding_state(ctx, source.name)
-        if state is None:
-            raise StaleEmbeddings(
-                f"source {source.name!r} has no embeddings yet; materialize it first"
-            )
-        states[source.name] = state
+        for shard in ctx.shards(source.name):
+            state = load_embedding_state(ctx, shard)
+            if state is None:
+                what = f"source {source.name!r}" + (
+                    f" (partition {shard.key!r})" if shard.count > 1 else ""
+                )
+                raise StaleEmbeddings(f"{what} has no embeddings yet; materialize it first")
+            states[shard] = state
     keys = {s.fingerprint.key for s in states.values()}
     if len(keys) > 1:
-        detail = ", ".join(f"{n}: {s.fingerprint.key}" for n, s in states.items())
+        detail = ", ".join(f"{n.key}: {s.fingerprint.key}" for n, s in states.items())
         raise StaleEmbeddings(
             f"sources were embedded with different models ({detail}); re-embed them"
         )
     return states
 
 
-def _check_fresh(states: dict[str, EmbeddingState], chunks: dict[str, list[Chunk]]) -> None:
-    for name, state in states.items():
-        current = sha256_text(*sorted(c.text_hash for c in chunks[name]))
+def _check_fresh(ctx: PipelineContext, states: dict[Shard, EmbeddingState]) -> None:
+    for shard, state in states.items():
+        current = sha256_text(*sorted(c.text_hash for c in shard_chunks(ctx, shard)))
         if current != state.chunks_hash:
             raise StaleEmbeddings(
-                f"source {name!r} was re-chunked after it was embedded; materialize its embeddings"
+                f"source {shard.key!r} was re-chunked after it was embedded; "
+                "materialize its embeddings"
             )
 
 

@@ -67,8 +67,10 @@ def _path(uri: str | None) -> str | None:
 
 
 def _document_ids(ctx: PipelineContext, source: str) -> set[str]:
-    path = ctx.workspace.documents_path(source)
-    if not path.exists():
-        return set()
-    with path.open(encoding="utf-8") as handle:
-        return {json.loads(line)["id"] for line in handle if line.strip()}
+    ids: set[str] = set()
+    for shard in ctx.shards(source):
+        path = ctx.workspace.documents_path(source, shard.folder)
+        if path.exists():
+            with path.open(encoding="utf-8") as handle:
+                ids |= {json.loads(line)["id"] for line in handle if line.strip()}
+    return ids

@@ -40,6 +40,7 @@ from rag_pipelines.pipeline.tuning.fusion_tuning import tune_version
 from rag_pipelines.pipeline.tuning.variant_context import VariantContext
 from rag_pipelines.retrieval.models import Mode
 from rag_pipelines.retrieval.open import open_version
+from rag_pipelines.shards import Shard
 
 ModelLoader = Callable[[EmbeddingSettings], SentenceTransformerModel]
 Log = Callable[[str], None]
@@ -114,10 +115,10 @@ def build_variant(
     config = variant_config(ctx.config, variant, experiments_dir(ctx) / variant.name)
     vctx = VariantContext(config, ctx.workspace.root)
     model = load_model(config.embedding)
-    for source in config.sources:
-        _copy_documents(ctx, vctx, source.name)
-        chunk(vctx, source.name, model.tokenizer)
-        embed(vctx, source.name, model)
+    for shard in (s for source in config.sources for s in vctx.shards(source.name)):
+        _copy_documents(ctx, vctx, shard)
+        chunk(vctx, shard, model.tokenizer)
+        embed(vctx, shard, model)
     store = open_vector_store(config.index.qdrant, vctx.workspace)
     try:
         _retire_if_stale(vctx)
@@ -158,18 +159,19 @@ def _evaluate_live(
     return VariantResult("live", "published version", pointer.version, manifest.chunks, scores)
 
 
-def _copy_documents(ctx: PipelineContext, vctx: PipelineContext, source: str) -> None:
+def _copy_documents(ctx: PipelineContext, vctx: PipelineContext, shard: Shard) -> None:
     """The main pipeline's parsed documents (parsing is the same for every variant)."""
-    main = ctx.workspace
-    if not main.documents_path(source).exists():
-        raise ExperimentError(f"source {source!r} was never ingested; materialize documents first")
-    target = vctx.workspace
-    target.source_dir(source).mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(main.documents_path(source), target.documents_path(source))
-    if main.failures_path(source).exists():
-        shutil.copyfile(main.failures_path(source), target.failures_path(source))
+    main, target, source, k = ctx.workspace, vctx.workspace, shard.source, shard.folder
+    if not main.documents_path(source, k).exists():
+        raise ExperimentError(
+            f"source {shard.key!r} was never ingested; materialize documents first"
+        )
+    target.source_dir(source, k).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(main.documents_path(source, k), target.documents_path(source, k))
+    if main.failures_path(source, k).exists():
+        shutil.copyfile(main.failures_path(source, k), target.failures_path(source, k))
     else:
-        target.failures_path(source).unlink(missing_ok=True)
+        target.failures_path(source, k).unlink(missing_ok=True)
 
 
 def _retire_if_stale(vctx: PipelineContext) -> None:
