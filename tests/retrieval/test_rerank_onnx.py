@@ -78,3 +78,31 @@ def test_an_export_that_differs_from_torch_is_refused(
     export_transformer(other.model, other.tokenizer, export, "logits", sample)
     with pytest.raises(ModelLoadError, match=r"differs from torch.*delete that file"):
         CrossEncoderReranker(str(cross_encoder_dir), max_length=64, onnx_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("backend", "onnx"), [("auto", True), ("onnx", True), ("onnx-int8", True), ("torch", False)]
+)
+def test_the_reranker_follows_the_embedding_backend(
+    tmp_path: Path, backend: str, onnx: bool
+) -> None:
+    """ONNX (fp32, in the data dir's ONNX cache) wherever embedding.backend picks ONNX on CPU."""
+    import yaml
+
+    from rag_pipelines.config import load_sources_file
+    from rag_pipelines.context import PipelineContext
+    from rag_pipelines.retrieval.open import reranker_onnx_dir
+
+    (tmp_path / "docs").mkdir()
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "pipeline": {"name": "t", "data_dir": str(tmp_path / "data")},
+                "embedding": {"device": "cpu", "backend": backend},
+                "sources": [{"name": "docs", "connector": {"type": "filesystem", "root": "docs"}}],
+            }
+        )
+    )
+    ctx = PipelineContext(load_sources_file(path))
+    assert reranker_onnx_dir(ctx) == (ctx.workspace.onnx_dir if onnx else None)
