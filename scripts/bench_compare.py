@@ -1,6 +1,7 @@
 """This project's query path beside the libraries it could be replaced by, on the same data.
 
 Usage: python scripts/bench_compare.py [--sizes 100000] [--queries 200] [--docs N] [--out FILE]
+       python scripts/bench_compare.py --render   (the README's tables from bench-results/)
 
 One run builds a version of each size (SciFact's chunks replicated, as bench_latency.py does)
 and times, query by query on the same queries:
@@ -57,7 +58,13 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=0, help="first N documents only (0: all)")
     parser.add_argument("--http-queries", type=int, default=100, help="per mode; 0: skip HTTP")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "compare.json")
+    parser.add_argument(
+        "--render", action="store_true", help="print the tables of --out (the README's) and stop"
+    )
     args = parser.parse_args()
+    if args.render:
+        print(render(json.loads(args.out.read_text())))
+        return
     if not (args.data / "corpus.jsonl").exists():
         sys.exit(f"SciFact not found at {args.data}; the benchmark needs ../shared/data/scifact")
     chunks, documents, model, queries = prepare_base(args)
@@ -66,6 +73,7 @@ def main() -> None:
     every_query = list(read_queries(args.data / "queries.jsonl").values())
     results: dict[str, object] = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "model": model.fingerprint.key,
         "encoder_backend": model.backend,
         "queries": len(queries),
@@ -105,6 +113,7 @@ def main() -> None:
             config = args.state / f"size-{size}.yaml"
             entry["http"] = bench_http(config, index.version, every_query, args.http_queries)
         results["sizes"][str(size)] = entry  # type: ignore[index]
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(render(results))
