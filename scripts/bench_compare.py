@@ -1,15 +1,18 @@
 """This project's query path beside the libraries it could be replaced by, on the same data.
 
 Usage: python scripts/bench_compare.py [--sizes 100000] [--queries 200] [--docs N] [--out FILE]
+       python scripts/bench_compare.py --render   (the README's tables from bench-results/)
 
 One run builds a version of each size (SciFact's chunks replicated, as bench_latency.py does)
 and times, query by query on the same queries:
 - the engine: dense, bm25 and hybrid modes (query embedding included, vector cache cleared),
-  and each leg alone (embedding excluded);
+  and each leg alone (embedding excluded) at top 10 and at hybrid's depth (fusion.candidates);
 - BM25 baselines on the same tokens: rank_bm25.BM25Okapi and bm25s;
 - dense baselines on the same vectors: raw Qdrant Edge (the shard queried directly, no payload)
   and qdrant-client local mode (in memory);
-- query encoding: raw SentenceTransformer.encode (torch) against the configured encoder.
+- query encoding: raw SentenceTransformer.encode (torch) against the configured encoder;
+- the HTTP service (bench_http.py): the same version served by uvicorn on 127.0.0.1, per mode
+  the round trip, the engine's took_ms and the difference (the service's own overhead).
 Ratios are baseline p50 / ours p50 (above 1: ours is faster). JSON in bench-results/.
 """
 
@@ -23,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench_http import bench_http
 from bench_latency import (
     bench_client_local,
     bench_legs,
@@ -52,13 +56,24 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--baseline-queries", type=int, default=50)
     parser.add_argument("--docs", type=int, default=0, help="first N documents only (0: all)")
+    parser.add_argument("--http-queries", type=int, default=100, help="per mode; 0: skip HTTP")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "compare.json")
+    parser.add_argument(
+        "--render", action="store_true", help="print the tables of --out (the README's) and stop"
+    )
     args = parser.parse_args()
+    if args.render:
+        print(render(json.loads(args.out.read_text())))
+        return
     if not (args.data / "corpus.jsonl").exists():
         sys.exit(f"SciFact not found at {args.data}; the benchmark needs ../shared/data/scifact")
     chunks, documents, model, queries = prepare_base(args)
+    from rag_pipelines.beir import read_queries
+
+    every_query = list(read_queries(args.data / "queries.jsonl").values())
     results: dict[str, object] = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "model": model.fingerprint.key,
         "encoder_backend": model.backend,
         "queries": len(queries),
@@ -69,6 +84,9 @@ def main() -> None:
         vectors = [model.encode([q])[0] for q in queries]
         few = args.baseline_queries
         ours = {**engine_modes(index, queries), **bench_legs(index, queries, vectors)}
+        depth = index.fusion.candidates  # what hybrid asks of each leg
+        deep = bench_legs(index, queries, vectors, depth)
+        ours.update({f"{name}@{depth}": p for name, p in deep.items()})
         ours["query_embedding"] = timed(lambda q: model.encode([q]), queries)
         baselines = {
             "rank_bm25": bench_rank_bm25(index, replicated, queries[:few]),
@@ -83,7 +101,7 @@ def main() -> None:
             f"{base} / {mine}": round(baselines[base]["p50_ms"] / ours[mine]["p50_ms"], 2)
             for mine, base in PAIRS
         }
-        results["sizes"][str(size)] = {  # type: ignore[index]
+        entry: dict[str, object] = {
             "chunks": size,
             "ours": ours,
             "baselines": baselines,
@@ -91,6 +109,11 @@ def main() -> None:
         }
         index.close()
         store.close()
+        if args.http_queries:
+            config = args.state / f"size-{size}.yaml"
+            entry["http"] = bench_http(config, index.version, every_query, args.http_queries)
+        results["sizes"][str(size)] = entry  # type: ignore[index]
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(render(results))
@@ -183,6 +206,18 @@ def render(results: dict[str, object]) -> str:
                 lines.append(
                     f"| {size} | {label} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} |"
                 )
+    lines += [
+        "",
+        "| chunks | HTTP mode | round trip p50 ms | engine took_ms p50 | overhead p50 / p95 ms |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for size, r in results["sizes"].items():  # type: ignore[attr-defined]
+        for mode, h in r.get("http", {}).items():
+            trip, took, over = h["round_trip"], h["engine_took"], h["overhead"]
+            lines.append(
+                f"| {size} | {mode} | {trip['p50_ms']} | {took['p50_ms']} | "
+                f"{over['p50_ms']} / {over['p95_ms']} |"
+            )
     lines += ["", "| chunks | baseline p50 / ours p50 | ratio |", "| --- | --- | --- |"]
     for size, r in results["sizes"].items():  # type: ignore[attr-defined]
         for pair, ratio in r["ratios_p50"].items():

@@ -234,7 +234,7 @@ def build_size(args, size, chunks, documents, model):  # type: ignore[no-untyped
     return ctx, store, index, replicated, build
 
 
-def bench_legs(index, queries, vectors):  # type: ignore[no-untyped-def]
+def bench_legs(index, queries, vectors, limit=10):  # type: ignore[no-untyped-def]
     """Each leg alone, from the registry, query embedding excluded (the vector is given).
 
     The graph leg is timed with the dense and BM25 results it is seeded from computed
@@ -248,7 +248,7 @@ def bench_legs(index, queries, vectors):  # type: ignore[no-untyped-def]
     for q, v in zip(queries, vectors, strict=True):
         prior = {}
         for name, leg in registered().items():
-            query = LegQuery(q, 10, None, None, index.encode, v)
+            query = LegQuery(q, limit, None, None, index.encode, v)
             t = time.perf_counter()
             prior[name] = leg.run(index, query, prior)
             samples[name].append(time.perf_counter() - t)

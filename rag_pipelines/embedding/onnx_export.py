@@ -9,6 +9,7 @@ import os
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +30,38 @@ def artifact_dir(cache_dir: Path, fingerprint_key: str) -> Path:
 
 def ensure_export(st_model: Any, folder: Path, int8: bool) -> Path:
     """The fp32 (or int8) ONNX file of `st_model` in `folder`, made on first use."""
+    fp32 = cached(folder / "model.onnx", lambda tmp: export_onnx(st_model, tmp))
+    if not int8:
+        return fp32
+    return cached(folder / "model.int8.onnx", lambda tmp: quantize_int8(fp32, tmp))
+
+
+def cached(path: Path, write: Callable[[Path], None]) -> Path:
+    """`path`, written by `write` (to a temporary file, then renamed) if it does not exist yet."""
     with _lock:
-        fp32 = folder / "model.onnx"
-        if not fp32.exists():
-            _atomic(fp32, lambda tmp: export_onnx(st_model, tmp))
-        if not int8:
-            return fp32
-        quantized = folder / "model.int8.onnx"
-        if not quantized.exists():
-            _atomic(quantized, lambda tmp: quantize_int8(fp32, tmp))
-        return quantized
+        if not path.exists():
+            _atomic(path, write)
+        return path
 
 
 def export_onnx(st_model: Any, path: Path) -> None:
     """torch.onnx.export of the underlying transformer: token embeddings out, dynamic shapes."""
+    sample = (["an example text", "a second, somewhat longer example text"],)
+    export_transformer(
+        st_model[0].auto_model, st_model.tokenizer, path, "last_hidden_state", sample
+    )
+
+
+def export_transformer(
+    model: Any, tokenizer: Any, path: Path, output: str, sample: tuple[list[str], ...]
+) -> None:
+    """torch.onnx.export of a transformers model's `output` (dynamic batch and length).
+
+    `sample` is what the tokenizer is called with to trace it: (texts,) or (queries, passages).
+    """
     import torch
 
-    transformer = st_model[0].auto_model.eval()
+    transformer = model.eval()
     accepted = inspect.signature(transformer.forward).parameters
     names = [name for name in INPUTS if name in accepted]  # MPNet, RoBERTa: no token types
 
@@ -57,25 +73,22 @@ def export_onnx(st_model: Any, path: Path) -> None:
             self.model = model
 
         def forward(self, *inputs: Any) -> Any:
-            return self.model(**dict(zip(names, inputs, strict=True))).last_hidden_state
+            return getattr(self.model(**dict(zip(names, inputs, strict=True))), output)
 
-    sample = st_model.tokenizer(
-        ["an example text", "a second, somewhat longer example text"],
-        padding=True,
-        return_tensors="pt",
-    )
-    if "token_type_ids" in names and "token_type_ids" not in sample:
-        sample["token_type_ids"] = torch.zeros_like(sample["input_ids"])
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*names, "last_hidden_state")}
+    encoded = tokenizer(*sample, padding=True, return_tensors="pt")
+    if "token_type_ids" in names and "token_type_ids" not in encoded:
+        encoded["token_type_ids"] = torch.zeros_like(encoded["input_ids"])
+    axes: dict[str, dict[int, str]] = {name: {0: "batch", 1: "tokens"} for name in names}
+    axes[output] = {0: "batch"} if output == "logits" else {0: "batch", 1: "tokens"}
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # tracer and legacy-exporter notices
             torch.onnx.export(
                 _Keywords(transformer),
-                tuple(sample[name] for name in names),
+                tuple(encoded[name] for name in names),
                 str(path),
                 input_names=names,
-                output_names=["last_hidden_state"],
+                output_names=[output],
                 dynamic_axes=axes,
                 opset_version=17,
                 dynamo=False,

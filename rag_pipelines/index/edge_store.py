@@ -24,6 +24,9 @@ from rag_pipelines.index.vector_store import (
 )
 
 _BATCH = 512
+# Marker in a shard folder: some point ids are not their chunk id (ids other than the chunker's
+# 32 lowercase hex digits). Without it a lean query reads chunk ids off the point ids, no payload.
+MIXED_IDS = "rag-mixed-ids"
 
 
 class EdgeVectorStore:
@@ -40,6 +43,7 @@ class EdgeVectorStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._shards: dict[str, Any] = {}
+        self._canonical: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def _path(self, name: str) -> Path:
@@ -80,10 +84,15 @@ class EdgeVectorStore:
         )
         with self._lock:
             self._shards[name] = shard
+            self._canonical.pop(name, None)
 
     def upsert(self, name: str, points: Sequence[VectorPoint]) -> None:
         """Insert or replace points in batches."""
         shard = self._shard(name)
+        if not all(is_point_hex(p.id) for p in points):
+            (self._path(name) / MIXED_IDS).touch()
+            with self._lock:
+                self._canonical[name] = False
         for i in range(0, len(points), _BATCH):
             batch = [
                 qe.Point(point_uuid(p.id), _edge_vectors(p), p.payload)
@@ -111,9 +120,9 @@ class EdgeVectorStore:
             limit=limit,
             query=qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=DENSE),
             filter=edge_filter(flt),
-            with_payload=_ID_ONLY if ids_only else True,
+            with_payload=self._payload(name, ids_only),
         )
-        return _hits(self._shard(name).query(request))
+        return self._hits(name, self._shard(name).query(request), ids_only)
 
     def search_sparse(
         self,
@@ -130,9 +139,38 @@ class EdgeVectorStore:
             limit=limit,
             query=qe.Query.Nearest(qe.SparseVector(vector.indices, vector.values), using=SPARSE),
             filter=edge_filter(flt),
-            with_payload=_ID_ONLY if ids_only else True,
+            with_payload=self._payload(name, ids_only),
         )
-        return _hits(self._shard(name).query(request))
+        return self._hits(name, self._shard(name).query(request), ids_only)
+
+    def _payload(self, name: str, ids_only: bool) -> bool | list[str]:
+        """What a query reads of each hit's payload: all, the chunk id, or nothing."""
+        if not ids_only:
+            return True
+        return False if self._ids_are_points(name) else _ID_ONLY
+
+    def _ids_are_points(self, name: str) -> bool:
+        """Whether every point id of a collection is its chunk id (no MIXED_IDS marker)."""
+        with self._lock:
+            known = self._canonical.get(name)
+        if known is None:
+            known = not (self._path(name) / MIXED_IDS).exists()
+            with self._lock:
+                self._canonical[name] = known
+        return known
+
+    def _hits(self, name: str, points: list[Any], ids_only: bool) -> list[VectorHit]:
+        """Hits with payloads; ids_only reads the chunk id off the point id where it can.
+
+        Reading even one payload field costs about 10 µs a hit (1 ms of the 1.3 ms of a
+        100-hit query at 100k chunks); the point id is the chunk id's UUID form.
+        """
+        if ids_only and self._ids_are_points(name):
+            return [
+                VectorHit(chunk_id := p.id.hex, float(p.score), {"chunk_id": chunk_id})
+                for p in points
+            ]
+        return _hits(points)
 
     def retrieve(self, name: str, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Payloads of existing chunks by id."""
@@ -164,6 +202,7 @@ class EdgeVectorStore:
         """Close and delete a shard folder."""
         with self._lock:
             shard = self._shards.pop(name, None)
+            self._canonical.pop(name, None)
         if shard is not None:
             shard.close()
         shutil.rmtree(self._path(name), ignore_errors=True)
@@ -189,6 +228,11 @@ def _edge_vectors(point: VectorPoint) -> dict[str, Any]:
 
 
 _ID_ONLY = ["chunk_id"]  # a leg needs the id alone; payloads are read once, for the final hits
+
+
+def is_point_hex(chunk_id: str) -> bool:
+    """Whether a chunk id is exactly its point id's hex (the chunker's 32 lowercase hex)."""
+    return len(chunk_id) == 32 and chunk_id == point_uuid(chunk_id).replace("-", "")
 
 
 def _hits(points: list[Any]) -> list[VectorHit]:

@@ -98,7 +98,8 @@ class GraphWalker:
             spread = self._spread(idx, mass)
             spread *= 1 - restart
             np.add.at(spread, start_idx, restart * start_mass)
-            idx = np.flatnonzero(spread)
+            # the same indices as flatnonzero(spread); a float array's nonzero is ~6x slower
+            idx = np.flatnonzero(spread != 0)
             if len(idx) > self.beam:
                 idx = idx[np.argpartition(spread[idx], -self.beam)[-self.beam :]]
             mass = spread[idx]

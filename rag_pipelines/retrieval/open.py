@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from rag_pipelines.context import PipelineContext
+from rag_pipelines.embedding.backend import select_backend
 from rag_pipelines.index.generation_view import version_store
 from rag_pipelines.index.records import load_fusion_record, load_reranker_record
 from rag_pipelines.index.vector_store import VectorStore
@@ -32,7 +33,7 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
     )
     record = load_reranker_record(build_dir)
     reranker = (
-        reranker_for(local_model(ctx, record.model_path), _device(ctx))
+        reranker_for(local_model(ctx, record.model_path), _device(ctx), reranker_onnx_dir(ctx))
         if record and record.model_path
         else None
     )
@@ -64,12 +65,25 @@ def local_model(ctx: PipelineContext, ref: str) -> str:
     return str(local) if local.exists() else ref
 
 
-def reranker_for(path: str, device: str = "cpu") -> CrossEncoderReranker:
-    """One loaded cross-encoder per path per process."""
+def reranker_for(
+    path: str, device: str = "cpu", onnx_dir: Path | None = None
+) -> CrossEncoderReranker:
+    """One loaded cross-encoder per path and backend per process."""
+    key = f"{path}|{onnx_dir}"
     with _lock:
-        if path not in _rerankers:
-            _rerankers[path] = CrossEncoderReranker(path, device=device)
-        return _rerankers[path]
+        if key not in _rerankers:
+            _rerankers[key] = CrossEncoderReranker(path, device=device, onnx_dir=onnx_dir)
+        return _rerankers[key]
+
+
+def reranker_onnx_dir(ctx: PipelineContext) -> Path | None:
+    """Where the cross-encoder's ONNX export lives when embedding.backend picks ONNX, else None.
+
+    fp32 only: an int8 embedder does not make the reranker int8 (its scores are not gated).
+    """
+    settings = ctx.config.embedding
+    backend = select_backend(settings.backend, _device(ctx), pooled=bool(settings.devices))
+    return None if backend == "torch" else ctx.workspace.onnx_dir
 
 
 def _device(ctx: PipelineContext) -> str:

@@ -32,8 +32,14 @@ class CrossEncoderReranker:
     """A sentence-transformers CrossEncoder scoring (query, passage) pairs."""
 
     def __init__(
-        self, model_path: str, device: str = "cpu", batch_size: int = 16, max_length: int = 256
+        self,
+        model_path: str,
+        device: str = "cpu",
+        batch_size: int = 16,
+        max_length: int = 256,
+        onnx_dir: Path | None = None,
     ) -> None:
+        """`onnx_dir`: score with the model's verified ONNX export, cached there (CPU only)."""
         from sentence_transformers import CrossEncoder
 
         try:
@@ -42,6 +48,12 @@ class CrossEncoderReranker:
             )
         except Exception as exc:
             raise ModelLoadError(f"could not load reranker {model_path!r}: {exc}") from exc
+        self.backend = "torch"
+        if onnx_dir is not None:
+            from rag_pipelines.retrieval.rerank_onnx import onnx_cross_encoder
+
+            self.model = onnx_cross_encoder(self.model, model_path, onnx_dir)
+            self.backend = "onnx"
         self.model_path = model_path
         self.name = Path(model_path).name
         self.batch_size = batch_size

@@ -19,6 +19,7 @@ from rag_pipelines.hashing import sha256_bytes, sha256_text
 from rag_pipelines.index.layout import RERANKER_RECORD
 from rag_pipelines.index.records import RerankerRecord, load_reranker_record
 from rag_pipelines.retrieval.engine import VersionIndex
+from rag_pipelines.retrieval.open import reranker_onnx_dir
 from rag_pipelines.retrieval.rerank import CrossEncoderReranker
 from rag_pipelines.storage import atomic_write_text
 from rag_pipelines.training.rerank import RECIPE, mine_pairs, train_cross_encoder
@@ -100,7 +101,9 @@ def _trained(
         status = "trained"
     elif (output / "training.json").exists():
         training = json.loads((output / "training.json").read_text(encoding="utf-8"))
-    index.reranker = CrossEncoderReranker(str(output), max_length=train.max_length)
+    index.reranker = CrossEncoderReranker(
+        str(output), max_length=train.max_length, onnx_dir=reranker_onnx_dir(ctx)
+    )
     holdout_scores = judge(index, holdout, train.source)
     forced = ctx.config.retrieval.rerank.enabled
     helps = holdout_scores["delta_ndcg@10"] > 0.0
