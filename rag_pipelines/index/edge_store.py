@@ -166,10 +166,12 @@ class EdgeVectorStore:
         100-hit query at 100k chunks); the point id is the chunk id's UUID form.
         """
         if ids_only and self._ids_are_points(name):
-            return [
-                VectorHit(chunk_id := p.id.hex, float(p.score), {"chunk_id": chunk_id})
-                for p in points
-            ]
+            return best_first(
+                [
+                    VectorHit(chunk_id := p.id.hex, float(p.score), {"chunk_id": chunk_id})
+                    for p in points
+                ]
+            )
         return _hits(points)
 
     def retrieve(self, name: str, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
