@@ -76,6 +76,7 @@ def main() -> None:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "model": model.fingerprint.key,
         "encoder_backend": model.backend,
+        "onnx_spin": os.environ.get("RAG_ONNX_SPIN", "0"),  # idle ONNX Runtime threads spin
         "queries": len(queries),
         "sizes": {},
     }
