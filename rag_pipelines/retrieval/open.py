@@ -39,7 +39,9 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
     )
     tuned = load_fusion_record(build_dir)
     if tuned is not None:  # measured on this version's tuning queries; beats the configured one
-        index.fusion = index.fusion.model_copy(update={"k": tuned.k, "weights": tuned.weights})
+        index.fusion = index.fusion.model_copy(
+            update={"k": tuned.k, "weights": tuned.weights, "method": tuned.method}
+        )
     index.query_weights = load_query_weights(build_dir)  # issue 16: fit on tuning queries
     return index
 
