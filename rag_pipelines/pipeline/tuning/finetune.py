@@ -149,6 +149,7 @@ def finetune_embedding(
         finally:
             index.close()
     training = _train(base, pairs, settings, output, progress)
+    training["pairs_with_negative"] = sum(p.negative is not None for p in pairs)
     tuned = SentenceTransformerModel(base_settings.model_copy(update={"model": str(output)}))
     holdout_scores = {
         "base": _dense_scores(holdout, base, base_vectors, documents),
