@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rag_pipelines.evaluation.golden import GoldenSet
+from rag_pipelines.retrieval.aggregate import document_scores
 
 Leg = tuple[list[str], dict[str, float]]
 DEPTH = 300
@@ -96,6 +97,35 @@ def bm25_legs(ctx, index, golden: GoldenSet, k1: float, b: float) -> dict[str, L
     return out
 
 
+class Minmax:
+    """fusion.method minmax (as aggregate.minmax_documents ranks) with each leg's normalised
+    document scores computed once per query, so a weight grid only re-adds them."""
+
+    def __init__(self, legs: dict[str, dict[str, Leg]], doc_of: Mapping[str, str]) -> None:
+        self.legs, self.doc_of = legs, doc_of
+        self.norms: dict[tuple[str, str], list[tuple[str, float]]] = {}
+
+    def norm(self, query: str, source: str) -> list[tuple[str, float]]:
+        """A leg's top 100 documents by best chunk, min-max normalised."""
+        key = (query, source)
+        if key not in self.norms:
+            ids, scores = self.legs[query][source]
+            docs = document_scores(ids, scores, self.doc_of, "max")
+            top = sorted(docs.items(), key=lambda kv: -kv[1])[:100]
+            hi, lo = (top[0][1], top[-1][1]) if top else (0.0, 0.0)
+            self.norms[key] = [(d, (v - lo) / (hi - lo) if hi > lo else 1.0) for d, v in top]
+        return self.norms[key]
+
+    def rank(self, query: str, names: Mapping[str, str], weights: Mapping[str, float]) -> list[str]:
+        """Documents by the weighted sum of normalised scores (ties: first seen), top 100."""
+        total: dict[str, float] = {}
+        for leg, source in names.items():
+            weight = weights.get(leg, 1.0)
+            for doc, value in self.norm(query, source):
+                total[doc] = total.get(doc, 0.0) + weight * value
+        return [d for d, _ in sorted(total.items(), key=lambda kv: -kv[1])][:100]
+
+
 def cached(path: Path, make: Callable[[], object]) -> object:
     """A pickled result in the state dir (legs are deterministic for a version)."""
     if path.exists():
@@ -114,7 +144,6 @@ def finetuned_section(
     state: Path,
     version: str,
     chunk_fusion: Callable[..., list[str]],
-    score_fusion: Callable[..., list[str]],
     both: Callable[[Callable[[str], list[str]]], dict[str, dict[str, float]]],
     mean_tune: Callable[[Callable[[str], list[str]]], float],
     rrf_grid: list[tuple[int, dict[str, float]]],
@@ -133,6 +162,7 @@ def finetuned_section(
     for q, leg in ft.items():  # type: ignore[attr-defined]
         legs[q]["dense_ft"] = leg
     base_w = {"dense": 1.0, "bm25": 1.0, "graph": 0.5}
+    minmax_of = Minmax(legs, doc_of)
     with_ft = {"dense": "dense_ft", "bm25": "bm25", "graph": "graph"}
 
     def best_of(settings, rank):
@@ -140,22 +170,22 @@ def finetuned_section(
         return settings[int(np.argmax(values))]  # ties: the first in grid order
 
     rrf = best_of(rrf_grid, lambda q, s: chunk_fusion(legs[q], with_ft, s[1], s[0], doc_of))
-    minmax = best_of(MINMAX_GRID, lambda q, w: score_fusion(legs[q], with_ft, w, doc_of))
+    minmax = best_of(MINMAX_GRID, lambda q, w: minmax_of.rank(q, with_ft, w))
     two = {"dense": "dense", "dense_ft": "dense_ft", "bm25": "bm25", "graph": "graph"}
     two_grid = [
         {"dense": a, "dense_ft": 1.0, "bm25": b, "graph": g}
         for a, b, g in itertools.product((0.25, 0.5, 1.0), (1.0, 1.5, 2.0), (0.0, 0.5))
     ]
-    two_w = best_of(two_grid, lambda q, w: score_fusion(legs[q], two, w, doc_of))
+    two_w = best_of(two_grid, lambda q, w: minmax_of.rank(q, two, w))
     out: dict[str, object] = {
         "dense_ft": both(lambda q: _docs(legs[q]["dense_ft"], doc_of)),
         "hybrid_ft_k100": both(lambda q: chunk_fusion(legs[q], with_ft, base_w, 100, doc_of)),
         "tuned": {"k": rrf[0], "weights": rrf[1]},
         "hybrid_ft_tuned": both(lambda q: chunk_fusion(legs[q], with_ft, rrf[1], rrf[0], doc_of)),
         "minmax_weights": minmax,
-        "hybrid_ft_minmax_tuned": both(lambda q: score_fusion(legs[q], with_ft, minmax, doc_of)),
+        "hybrid_ft_minmax_tuned": both(lambda q: minmax_of.rank(q, with_ft, minmax)),
         "two_dense_minmax_weights": two_w,
-        "two_dense_minmax_tuned": both(lambda q: score_fusion(legs[q], two, two_w, doc_of)),
+        "two_dense_minmax_tuned": both(lambda q: minmax_of.rank(q, two, two_w)),
     }
     bm25_rows: dict[str, object] = {}
     best_bm25: tuple[float, str, dict[str, float]] = (-1.0, "", {})
@@ -168,15 +198,13 @@ def finetuned_section(
         for q, leg in found.items():  # type: ignore[attr-defined]
             legs[q][name] = leg
         names = {"dense": "dense_ft", "bm25": name, "graph": "graph"}
-        w = best_of(BM25_MINMAX_GRID, lambda q, w, nm=names: score_fusion(legs[q], nm, w, doc_of))
+        w = best_of(BM25_MINMAX_GRID, lambda q, w, nm=names: minmax_of.rank(q, nm, w))
         # chosen by BM25 alone: the fine-tuned leg's tuning bias must not pick BM25's shape
         value = mean_tune(lambda q, nm=name: _docs(legs[q][nm], doc_of))
         bm25_rows[name] = {
             "bm25_alone": both(lambda q, nm=name: _docs(legs[q][nm], doc_of)),
             "weights": w,
-            "hybrid_ft_minmax": both(
-                lambda q, nm=names, ww=w: score_fusion(legs[q], nm, ww, doc_of)
-            ),
+            "hybrid_ft_minmax": both(lambda q, nm=names, ww=w: minmax_of.rank(q, nm, ww)),
         }
         if value > best_bm25[0] + 1e-9:
             best_bm25 = (value, name, w)
