@@ -11,7 +11,9 @@ any configuration change. The model change gives a new version (its chunk vector
 the embedding cache), fusion is re-tuned on the 554 tuning queries only (RRF and min-max), and
 the blocking `retrieval_quality` check compares it with the live version on the 255 held-back
 queries before `publish` may move LIVE. Then both versions are scored (dense and hybrid) on
-the held-back queries through the engine, as the service would answer.
+the held-back queries through the engine, as the service would answer, and LIVE is rolled
+back to the base version (`rag-pipelines rollback`'s function) so that a rerun of `make eval`
+measures the base pipeline again; --keep-live leaves the fine-tuned version published.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="default: <data_dir>/models/finetuned")
     parser.add_argument("--levers", type=Path, default=REPO / "bench-results" / "levers.json")
     parser.add_argument("--bm25", help="K1,B instead of eval_levers.py's choice")
+    parser.add_argument("--keep-live", action="store_true", help="do not roll LIVE back")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "serve_finetuned.json")
     args = parser.parse_args()
     if not (args.state / "sources.yaml").exists():
@@ -77,6 +80,7 @@ def main() -> None:
     from rag_pipelines.evaluation.runs import run_golden
     from rag_pipelines.index.records import load_fusion_record
     from rag_pipelines.index.stores import open_vector_store
+    from rag_pipelines.pipeline.publish import rollback
     from rag_pipelines.retrieval.open import open_version
 
     base = load_sources_file(args.state / "sources.yaml")
@@ -112,13 +116,17 @@ def main() -> None:
             scores[label][f"{mode} holdout"] = evaluate(held.qrels, run)
         index.close()
         print(label, version, json.dumps(scores[label]), flush=True)
+    published = after is not None and after.version == candidate
+    if published and not args.keep_live:
+        rollback(ctx, store, before.version)
     store.close()
     result = {
         "previous_live": before.version,
         "candidate": candidate,
         "model": str(model),
         "bm25": bm25 or "as configured",
-        "published": after is not None and after.version == candidate,
+        "published": published,
+        "rolled_back_to": before.version if published and not args.keep_live else None,
         "runs_succeeded": all(r.success for r in runs),
         "checks": verdicts,
         "fusion_tuning": fusion.model_dump() if fusion else None,
