@@ -131,8 +131,7 @@ MinmaxTable = tuple[list[str], list[str], np.ndarray]  # documents, legs, normal
 
 
 def _minmax_tables(scored: Scored, docs: dict[str, str]) -> dict[str, MinmaxTable]:
-    """Per query: each leg's min-max normalised best-chunk score per document (as
-    retrieval.aggregate.minmax_documents computes them), as a documents × legs array."""
+    """Per query, documents × legs: min-max normalised best-chunk scores, as minmax_documents."""
     out: dict[str, MinmaxTable] = {}
     for query_id, legs in scored.items():
         columns: dict[str, dict[str, float]] = {}

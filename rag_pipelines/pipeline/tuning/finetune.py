@@ -193,9 +193,9 @@ def training_pairs(
 def with_hard_negatives(
     pairs: list[TrainingPair], golden: GoldenSet, ranked: Ranked, seed: int
 ) -> list[TrainingPair]:
-    """Each pair with a hard negative: a passage of a document `ranked` puts in its top
-    NEGATIVE_DEPTH, below the first NEGATIVE_SKIP, that no judgement of the query names
-    (chosen at random with `seed`; a query with no such document keeps in-batch negatives only).
+    """Each pair with a passage of an unjudged document `ranked` puts 3rd–30th (seeded pick).
+
+    A query with no such document keeps in-batch negatives only.
     """
     by_text = {text: query_id for query_id, text in golden.queries.items()}
     candidates: dict[str, list[tuple[str, str]]] = {}
