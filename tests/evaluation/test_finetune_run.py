@@ -199,3 +199,20 @@ def test_pointing_embedding_model_at_it_goes_through_the_model_version_path(tune
 def test_hard_negatives_were_mined_from_the_live_version(tuned: Tuned) -> None:
     """Most pairs trained with a negative from the published version's hybrid ranking."""
     assert tuned.meta["training"]["pairs_with_negative"] >= tuned.meta["train_pairs"] // 2
+
+
+def test_hard_negatives_without_a_way_to_open_the_live_version_is_a_typed_error(
+    tuned: Tuned,
+) -> None:
+    """Mining needs the published version: a clear FinetuneError, nothing trained."""
+    from rag_pipelines.pipeline.tuning.finetune import FinetuneError, finetune_embedding
+
+    settings = tuned.config.embedding.finetune
+    assert settings is not None
+    other = settings.model_copy(update={"output": "other"})
+    config = tuned.config.model_copy(
+        update={"embedding": tuned.config.embedding.model_copy(update={"finetune": other})}
+    )
+    with pytest.raises(FinetuneError, match="publish a version first"):
+        finetune_embedding(PipelineContext(config))
+    assert not (tuned.tmp / "data" / "models" / "other").exists()
