@@ -66,6 +66,7 @@ bench: $(STAMP) ## Benchmarks (figures in README, JSON in bench-results/); needs
 eval: $(STAMP) ## Retrieval quality on SciFact (figures in README); needs ../shared/data
 	$(BIN)/python scripts/eval_scifact.py
 	$(BIN)/python scripts/eval_levers.py
+	$(BIN)/python scripts/eval_serve_finetuned.py
 
 loadtest: $(STAMP) ## 32 clients for 60 s against the service while a new version is published
 	$(BIN)/python scripts/loadtest.py

@@ -26,6 +26,7 @@ from rag_pipelines.pipeline.tuning.experiment_report import write_report
 from rag_pipelines.pipeline.tuning.experiments import run_experiments
 from rag_pipelines.pipeline.tuning.feedback import collect_feedback
 from rag_pipelines.pipeline.tuning.finetune import finetune_embedding
+from rag_pipelines.retrieval.open import open_version
 
 
 def build_feedback_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
@@ -98,7 +99,9 @@ def _finetune_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
     @dg.asset(
         name=EMBEDDING_FINETUNE, group_name=GROUP_EMBEDDINGS, deps=[EMBEDDINGS], kinds={"pytorch"}
     )
-    def embedding_finetune(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def embedding_finetune(
+        context: dg.AssetExecutionContext, vector_store: VectorStoreResource
+    ) -> dg.MaterializeResult:
         """The embedding model fine-tuned on judged pairs, judged on held-back queries."""
         report = finetune_embedding(
             ctx,
@@ -107,6 +110,7 @@ def _finetune_asset(ctx: PipelineContext) -> dg.AssetsDefinition:
                 if done == total or done % 20 == 0
                 else None
             ),
+            lambda: open_version(ctx, ctx.registry.live_manifest().version, vector_store.get()),
         )
         record = report.record
         base, tuned = record.holdout.get("base", {}), record.holdout.get("finetuned", {})

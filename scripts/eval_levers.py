@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
+from levers_finetuned import finetuned_section
 
 from rag_pipelines.config.models import PrfSettings
 from rag_pipelines.evaluation.golden import GoldenSet, load_beir
@@ -48,6 +49,12 @@ PRF_VARIANTS = {
     f"rm3_d{d}_t{t}_w{w}": PrfSettings(enabled=True, fb_docs=d, fb_terms=t, original_weight=w)
     for d, t, w in ((10, 10, 0.5), (10, 20, 0.5), (10, 10, 0.7), (5, 10, 0.5), (10, 20, 0.7))
 }
+RRF_GRID = [
+    (k, {"dense": d, "bm25": b, "graph": g})
+    for k, d, b, g in itertools.product(
+        (30, 60, 100), (1.0,), (0.5, 0.75, 1.0, 1.5, 2.0), (0.0, 0.25, 0.5, 1.0)
+    )
+]
 AGGREGATIONS: dict[str, tuple[Aggregation, int]] = {
     "max": ("max", 1),
     "sum2": ("sum", 2),
@@ -203,41 +210,6 @@ def mean_ndcg(golden: GoldenSet, rank: Callable[[str], list[str]]) -> float:
     return float(np.mean([ndcg_at(rank(q), golden.qrels[q]) for q in golden.queries]))
 
 
-def finetuned_legs(ctx, index, golden: GoldenSet) -> dict[str, Leg] | None:
-    """The fine-tuned MiniLM's dense leg per query, if `embedding_finetune` left a model.
-
-    Its chunk vectors come from the embedding cache (the fine-tune step embedded the corpus).
-    """
-    from rag_pipelines.embedding.cache import EmbeddingCache
-    from rag_pipelines.embedding.model import SentenceTransformerModel
-    from rag_pipelines.pipeline.build.snapshot import snapshot_chunks
-    from rag_pipelines.pipeline.tuning.finetune import load_finetune_record
-
-    record = load_finetune_record(ctx.workspace.root / "models" / "finetuned")
-    if record is None:
-        return None
-    settings = ctx.config.embedding.model_copy(
-        update={"finetune": None, "model": record.model_path}
-    )
-    model = SentenceTransformerModel(settings)
-    chunks = snapshot_chunks(ctx, index.version)
-    cache = EmbeddingCache(ctx.workspace.embedding_cache_path)
-    vectors = cache.get(model.fingerprint.key, [c.text_hash for c in chunks])
-    cache.close()
-    if len(vectors) < len({c.text_hash for c in chunks}):
-        return None
-    matrix = np.stack([vectors[c.text_hash] for c in chunks])
-    ids = [c.id for c in chunks]
-    queries = np.asarray(model.encode(list(golden.queries.values())))
-    out: dict[str, Leg] = {}
-    for n, qid in enumerate(golden.queries):
-        scores = matrix @ queries[n]
-        best = np.argpartition(-scores, DEPTH)[:DEPTH]
-        best = best[np.lexsort((best, -scores[best]))]
-        out[qid] = ([ids[i] for i in best], {ids[i]: float(scores[i]) for i in best})
-    return out
-
-
 def main() -> None:
     """Collect legs once, measure each lever on tuning and held-back, write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -245,6 +217,12 @@ def main() -> None:
     parser.add_argument("--state", type=Path, default=REPO / ".rag-eval")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "levers.json")
     parser.add_argument("--limit", type=int, help="first N judged queries only (a smoke test)")
+    parser.add_argument(
+        "--finetuned", default="finetuned", help="the fine-tuned model under <data_dir>/models"
+    )
+    parser.add_argument(
+        "--only-finetuned", action="store_true", help="only lever 1 (e); keep --out's other rows"
+    )
     args = parser.parse_args()
 
     from rag_pipelines.config import load_sources_file
@@ -283,6 +261,39 @@ def main() -> None:
             "holdout": metrics(held, {q: rank(q) for q in held.queries}),
         }
 
+    def lever_one() -> dict[str, object] | None:
+        """(e) lever 1: the fine-tuned embedder, and its cheap combinations."""
+        t = time.perf_counter()
+
+        def open_index():
+            store = open_vector_store(config.index.qdrant, ctx.workspace)
+            return open_version(ctx, version, store)
+
+        found = finetuned_section(
+            legs,
+            open_index,
+            ctx,
+            golden,
+            args.state,
+            version,
+            chunk_fusion,
+            both,
+            lambda rank: mean_ndcg(tune_set, rank),
+            RRF_GRID,
+            doc_of,
+            args.finetuned,
+        )
+        print("finetuned", json.dumps(found, indent=1), flush=True)
+        timings["finetuned_s"] = round(time.perf_counter() - t, 1)
+        return found
+
+    if args.only_finetuned:  # the other sections as an earlier run left them in --out
+        report = json.loads(args.out.read_text()) if args.out.exists() else report
+        report["finetuned_dense"] = lever_one()
+        report.setdefault("timings", {}).update(timings)  # type: ignore[union-attr]
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+        return
+
     # -- baseline: today's engine (chunk RRF, k 100 as tuned) --------------------------------
     t = time.perf_counter()
     rows: dict[str, object] = {}
@@ -316,12 +327,7 @@ def main() -> None:
 
     # choose the aggregation + k + weights on tuning (fast nDCG), report held-back
     t = time.perf_counter()
-    grid = [
-        (k, {"dense": d, "bm25": b, "graph": g})
-        for k, d, b, g in itertools.product(
-            (30, 60, 100), (1.0,), (0.5, 0.75, 1.0, 1.5, 2.0), (0.0, 0.25, 0.5, 1.0)
-        )
-    ]
+    grid = RRF_GRID
     best: tuple[float, str, int, dict[str, float]] | None = None
     for name, agg in (("chunk", None), *AGGREGATIONS.items()):
         for k, w in grid:
@@ -422,37 +428,9 @@ def main() -> None:
     timings["learned_weights_s"] = round(time.perf_counter() - t, 1)
     print("learned", report["learned_weights"], flush=True)
 
-    # -- (e) the fine-tuned embedder as the dense leg (when embedding_finetune has run) -------
-    t = time.perf_counter()
-    ft_cache = args.state / f"levers-finetuned-{version}-{len(golden.queries)}.pkl"
-    ft = pickle.loads(ft_cache.read_bytes()) if ft_cache.exists() else None
-    if ft is None:
-        store = open_vector_store(config.index.qdrant, ctx.workspace)
-        ft = finetuned_legs(ctx, open_version(ctx, version, store), golden)
-        store.close()
-        if ft is not None:
-            ft_cache.write_bytes(pickle.dumps(ft))
-    if ft is not None:
-        for q, leg in ft.items():
-            legs[q]["dense_ft"] = leg
-        with_ft = {"dense": "dense_ft", "bm25": "bm25", "graph": "graph"}
-        best_ft = (-1.0, 100, base_w)
-        for k, w in grid:
-            value = mean_ndcg(
-                tune_set, lambda q, kk=k, ww=w: chunk_fusion(legs[q], with_ft, ww, kk, doc_of)
-            )
-            if value > best_ft[0] + 1e-9:
-                best_ft = (value, k, w)
-        report["finetuned_dense"] = {
-            "dense_ft": both(lambda q: single(legs[q], "dense_ft", doc_of, ("max", 1))),
-            "hybrid_ft_k100": both(lambda q: chunk_fusion(legs[q], with_ft, base_w, 100, doc_of)),
-            "tuned": {"k": best_ft[1], "weights": best_ft[2]},
-            "hybrid_ft_tuned": both(
-                lambda q: chunk_fusion(legs[q], with_ft, best_ft[2], best_ft[1], doc_of)
-            ),
-            "seconds": round(time.perf_counter() - t, 1),
-        }
-        print("finetuned", report["finetuned_dense"], flush=True)
+    finetuned = lever_one()
+    if finetuned is not None:
+        report["finetuned_dense"] = finetuned
     report["timings"] = timings
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")

@@ -387,6 +387,11 @@ class EmbeddingFinetuneSettings(StrictModel):
     max_seq_length: int = Field(256, ge=16, le=512)
     learning_rate: float = Field(2e-5, gt=0, lt=1)
     seed: int = 13
+    hard_negatives: bool = Field(
+        False,
+        description="Give each pair a hard negative: a chunk of an unjudged document from the "
+        "live version's hybrid top 30 (below its first 2 hits). Needs a published version.",
+    )
 
     @field_validator("queries", "qrels")
     @classmethod
@@ -427,6 +432,11 @@ class EvaluationSettings(StrictModel):
     modes: list[Mode] = Field(default_factory=all_modes)
     gate: QualityGate = Field(default_factory=lambda: QualityGate())
     tune_fusion: bool = Field(False, description="Tune fusion weights and k on the tuning part.")
+    tune_fusion_method: bool = Field(
+        False,
+        description="With tune_fusion: also try the other fusion.method (rrf / minmax) and "
+        "serve whichever scores best on the tuning part.",
+    )
     learn_query_weights: bool = Field(
         False,
         description="With tune_fusion: fit a per-query dense/BM25 weight on the tuning part; "

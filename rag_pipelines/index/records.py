@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -14,6 +15,7 @@ class FusionRecord(BaseModel):
 
     k: int
     weights: dict[str, float]
+    method: Literal["rrf", "minmax"] = "rrf"
     tuned_on: str
     tune_queries: int
     holdout_queries: int

@@ -48,7 +48,9 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
     )
     tuned = load_fusion_record(build_dir)
     if tuned is not None:  # measured on this version's tuning queries; beats the configured one
-        index.fusion = index.fusion.model_copy(update={"k": tuned.k, "weights": tuned.weights})
+        index.fusion = index.fusion.model_copy(
+            update={"k": tuned.k, "weights": tuned.weights, "method": tuned.method}
+        )
     index.query_weights = load_query_weights(build_dir)  # issue 16: fit on tuning queries
     index.store = version_store(store, manifest, index.bm25.idf)  # itself unless a generation's
     return index

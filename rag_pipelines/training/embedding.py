@@ -1,7 +1,8 @@
 """Fine-tune a sentence-transformers model on (query, relevant passage) pairs.
 
 The loss is MultipleNegativesRankingLoss: every other passage in a batch is a negative for a
-query ("in-batch negatives"), so no negatives need mining. A plain training loop (as the
+query ("in-batch negatives"); a pair may also carry a mined hard negative, which then joins
+the batch's passages. A plain training loop (as the
 reranker trainer) rather than SentenceTransformerTrainer, which needs `datasets` and
 `accelerate`, neither of which the pipeline otherwise uses.
 """
@@ -31,22 +32,32 @@ class TrainingPair:
     query: str
     passage: str
     document: str
+    negative: str | None = None
+    negative_document: str | None = None
+
+    def keys(self) -> set[str]:
+        """What must not repeat within a batch: the query and every document it holds."""
+        keys = {"q:" + self.query, "d:" + self.document}
+        if self.negative_document is not None:
+            keys.add("d:" + self.negative_document)
+        return keys
 
 
 def batches_without_duplicates(
     pairs: list[TrainingPair], batch_size: int, seed: int
 ) -> list[list[TrainingPair]]:
-    """Shuffled batches in which no query and no document appears twice.
+    """Shuffled batches in which no query and no document (positive or negative) appears twice.
 
     With in-batch negatives, a second pair of the same document (or query) in a batch would
-    be treated as a negative of itself.
+    be treated as a negative of itself; so would one pair's hard negative that is another's
+    positive.
     """
     order = list(pairs)
     random.Random(seed).shuffle(order)
     batches: list[list[TrainingPair]] = []
     open_batches: list[tuple[list[TrainingPair], set[str]]] = []
     for pair in order:
-        keys = {"q:" + pair.query, "d:" + pair.document}
+        keys = pair.keys()
         for batch, seen in open_batches:
             if not keys & seen:
                 batch.append(pair)
@@ -94,10 +105,10 @@ def finetune_model(
     step, last_loss = 0, 0.0
     for batches in epochs:
         for batch in batches:
-            features = [
-                _to_device(model.preprocess([p.query for p in batch]), model.device),
-                _to_device(model.preprocess([p.passage for p in batch]), model.device),
-            ]
+            columns = [[p.query for p in batch], [p.passage for p in batch]]
+            if all(p.negative is not None for p in batch):
+                columns.append([str(p.negative) for p in batch])
+            features = [_to_device(model.preprocess(c), model.device) for c in columns]
             loss = loss_fn(features, torch.empty(0))
             last_loss = take_step(loss, model, optimizer, scheduler)
             step += 1

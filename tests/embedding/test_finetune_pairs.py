@@ -73,3 +73,41 @@ def test_positive_is_the_documents_chunk_closest_to_the_query() -> None:
     vectors = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
     found = training_pairs(golden, np.array([[1.0, 0.1]]), chunks, vectors)
     assert found == [TrainingPair("query", "near", "a")]
+
+
+def test_hard_negatives_come_from_below_the_top_hits_and_are_never_judged() -> None:
+    """A negative is an unjudged document ranked 3rd–30th; one with none keeps in-batch only."""
+    from rag_pipelines.pipeline.tuning.finetune import NEGATIVE_SKIP, with_hard_negatives
+
+    golden = GoldenSet("g", {"q1": "one", "q2": "two"}, {"q1": {"a": 1}, "q2": {"b": 1}})
+    ranking = {
+        "one": [("top1", "p"), ("top2", "p"), ("a", "pa"), ("n1", "pn1"), ("n2", "pn2")],
+        "two": [("x", "p"), ("b", "p"), ("b", "p")],
+    }
+    asked: list[str] = []
+
+    def ranked(query: str) -> list[tuple[str, str]]:
+        asked.append(query)
+        return ranking[query]
+
+    pairs = [
+        TrainingPair("one", "pos a", "a"),
+        TrainingPair("two", "pos b", "b"),
+    ]
+    out = with_hard_negatives(pairs, golden, ranked, seed=5)
+    assert NEGATIVE_SKIP == 2 and asked == ["one", "two"]
+    assert out[0].negative_document in {"n1", "n2"}
+    assert out[0].negative == {"n1": "pn1", "n2": "pn2"}[str(out[0].negative_document)]
+    assert out[1] == pairs[1]  # only judged documents below the top 2
+    assert with_hard_negatives(pairs, golden, ranked, seed=5) == out
+
+
+def test_a_negative_never_shares_a_batch_with_its_document_as_a_positive() -> None:
+    """One pair's hard negative is never another pair's positive in the same batch."""
+    data = [
+        TrainingPair(f"q{i}", f"p{i}", f"d{i}", f"p{(i + 1) % 12}", f"d{(i + 1) % 12}")
+        for i in range(12)
+    ]
+    for batch in batches_without_duplicates(data, 4, seed=1):
+        documents = [p.document for p in batch] + [str(p.negative_document) for p in batch]
+        assert len(documents) == len(set(documents))

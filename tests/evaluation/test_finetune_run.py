@@ -1,8 +1,10 @@
 """The embedding_finetune asset on a tiny SciFact slice, and the model-version path after it.
 
 Plumbing, not a quality claim (a handful of pairs, one epoch, 64-token inputs): a new model
-folder with its own fingerprint that loads offline, an honest held-back comparison in the
-metadata, reuse when nothing changed, and a new index version once embedding.model names it.
+folder with its own fingerprint that loads offline, trained with hard negatives mined from the
+live version, an honest held-back comparison in the metadata, reuse when nothing changed, and
+a new index version once embedding.model names it, its fusion re-tuned (RRF or min-max) on the
+tuning queries and gated against the live version on the held-back ones.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ import yaml
 
 from assets.definitions import PER_SOURCE, build_parts
 from assets.runs import materialize_pipeline, metadata_of
+from rag_pipelines.beir import write_qrels, write_queries
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.models import EmbeddingSettings, SourcesFile
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.model import SentenceTransformerModel
+from rag_pipelines.index.records import load_fusion_record
 from rag_pipelines.index.versions import VersionRegistry
 from rag_pipelines.pipeline.build.changes import model_change
 from rag_pipelines.workspace import Workspace
-from tests.scifact import judged_slice
+from tests.scifact import judged_slice, load_queries
 
 pytestmark = pytest.mark.slow
 
@@ -35,23 +39,37 @@ FINETUNE = {
     "batch_size": 8,
     "max_seq_length": 64,
     "holdout_fraction": 0.3,
+    "hard_negatives": True,
 }
 
 
+def write_golden(tmp: Path, scifact: Path, qrels: dict[str, set[str]]) -> tuple[Path, Path]:
+    """The slice's judged queries as BEIR files (fine-tuning and the golden set share them)."""
+    texts = load_queries(scifact)
+    queries, judged = tmp / "golden" / "queries.jsonl", tmp / "golden" / "qrels.tsv"
+    queries.parent.mkdir(exist_ok=True)
+    write_queries(queries, {q: texts[q] for q in qrels})
+    write_qrels(judged, {q: dict.fromkeys(docs, 1) for q, docs in qrels.items()})
+    return queries, judged
+
+
 def write_config(tmp: Path, scifact: Path, ids: list[str], model: str | None = None) -> SourcesFile:
-    """The slice, with embedding.finetune over SciFact's train judgements."""
-    finetune = {
-        "queries": str(scifact / "queries.jsonl"),
-        "qrels": str(scifact / "qrels" / "train.tsv"),
-        "source": "scifact",
-        **FINETUNE,
-    }
+    """The slice, with embedding.finetune and a golden set over the slice's judged queries."""
+    queries, qrels = tmp / "golden" / "queries.jsonl", tmp / "golden" / "qrels.tsv"
+    finetune = {"queries": str(queries), "qrels": str(qrels), "source": "scifact", **FINETUNE}
     embedding: dict[str, Any] = {"device": "cpu", "finetune": finetune}
     if model is not None:
         embedding["model"] = model
+    golden = {"name": "slice", "queries": str(queries), "qrels": str(qrels), "source": "scifact"}
     data = {
         "pipeline": {"name": "ft", "data_dir": str(tmp / "data")},
         "embedding": embedding,
+        "evaluation": {
+            "sets": [{**golden, "holdout_fraction": 0.3}],
+            "tune_fusion": True,
+            "tune_fusion_method": True,
+            "gate": {"max_regression": 1.0},
+        },
         "sources": [
             {"name": "scifact", "connector": {"type": "beir", "path": str(scifact), "ids": ids}}
         ],
@@ -93,7 +111,8 @@ class Tuned:
 def tuned(tmp_path_factory: pytest.TempPathFactory, scifact_dir: Path) -> Tuned:
     """30 judged queries over 60 documents, published with the base model, then fine-tuned."""
     tmp = tmp_path_factory.mktemp("finetune")
-    _, _, ids = judged_slice(scifact_dir, 30, 60)
+    _, qrels, ids = judged_slice(scifact_dir, 30, 60)
+    write_golden(tmp, scifact_dir, qrels)
     config = write_config(tmp, scifact_dir, ids)
     assert all(r.success for r in materialize_pipeline(config, dg.DagsterInstance.ephemeral()))
     meta = metadata_of(materialize(config, ["embedding_finetune"]), "embedding_finetune")
@@ -168,3 +187,32 @@ def test_pointing_embedding_model_at_it_goes_through_the_model_version_path(tune
     live = registry.live()
     assert live is not None and (live.version == newest) == published
     assert runs[-1].success == published
+    assert published  # the gate allows any regression here: the plumbing, not the quality
+    # Fusion re-tuned for the new model on the tuning part only, both methods tried.
+    fusion = load_fusion_record(registry.build_path(newest))
+    assert fusion is not None and fusion.tuned_on == "slice:tune"
+    assert fusion.method in ("rrf", "minmax")
+    assert fusion.tune_queries + fusion.holdout_queries == 30
+    assert set(fusion.scores) >= {"tune_ndcg@10_tuned", "holdout_ndcg@10_tuned"}
+
+
+def test_hard_negatives_were_mined_from_the_live_version(tuned: Tuned) -> None:
+    """Most pairs trained with a negative from the published version's hybrid ranking."""
+    assert tuned.meta["training"]["pairs_with_negative"] >= tuned.meta["train_pairs"] // 2
+
+
+def test_hard_negatives_without_a_way_to_open_the_live_version_is_a_typed_error(
+    tuned: Tuned,
+) -> None:
+    """Mining needs the published version: a clear FinetuneError, nothing trained."""
+    from rag_pipelines.pipeline.tuning.finetune import FinetuneError, finetune_embedding
+
+    settings = tuned.config.embedding.finetune
+    assert settings is not None
+    other = settings.model_copy(update={"output": "other"})
+    config = tuned.config.model_copy(
+        update={"embedding": tuned.config.embedding.model_copy(update={"finetune": other})}
+    )
+    with pytest.raises(FinetuneError, match="publish a version first"):
+        finetune_embedding(PipelineContext(config))
+    assert not (tuned.tmp / "data" / "models" / "other").exists()

@@ -84,3 +84,28 @@ def test_tuning_on_arrays_scores_as_dict_fusion(
     assert best.score >= score_setting(
         rankings, docs, golden, 60, {"dense": 1.0, "bm25": 1.0, "graph": 0.5}
     )
+
+
+def test_minmax_tuning_scores_as_the_engine_serves_minmax(
+    scifact_version: SliceVersion, golden: GoldenSet
+) -> None:
+    """Tuning's min-max arrays give the nDCG@10 the engine's own minmax searches give."""
+    from rag_pipelines.evaluation.metrics import evaluate
+    from rag_pipelines.evaluation.tuning import leg_runs
+
+    index = scifact_version.index
+    rankings, scored, docs = leg_runs(index, golden, "scifact")
+    before = index.fusion
+    weights = {"dense": 1.5, "bm25": 1.0, "graph": 0.0}
+    try:
+        index.fusion = before.model_copy(update={"method": "minmax", "weights": weights})
+        served = run_golden(index, golden, "hybrid", False, 100, ("scifact",))
+    finally:
+        index.fusion = before
+    oracle = evaluate(golden.qrels, served, ("ndcg@10",))["ndcg@10"]
+    got = score_setting(rankings, docs, golden, 60, weights, "ndcg@10", "minmax", scored)
+    assert got == pytest.approx(oracle, abs=1e-9)
+    best = tune(rankings, docs, golden, "ndcg@10", ("rrf", "minmax"), scored)
+    assert best.score >= got and best.method in ("rrf", "minmax")
+    only_minmax = tune(rankings, docs, golden, "ndcg@10", ("minmax",), scored, default_k=77)
+    assert only_minmax.method == "minmax" and only_minmax.k == 77

@@ -7,11 +7,13 @@ held-back part. The model is saved to `<data_dir>/models/<output>` with its own 
 (folder name + weights hash); its chunk vectors go into the embedding cache, so pointing
 `embedding.model` at it re-embeds nothing. Publishing goes the usual way: the model-version
 sensor sees the new model, a new version is built, and the blocking checks compare it with
-the live one.
+the live one. With `hard_negatives`, each pair also gets a chunk of an unjudged document that
+the live version's hybrid search ranks high for the query (mined on tuning queries only).
 """
 
 from __future__ import annotations
 
+import random
 import shutil
 import time
 from collections.abc import Callable
@@ -33,13 +35,18 @@ from rag_pipelines.evaluation.dense import dense_document_run
 from rag_pipelines.evaluation.golden import GoldenSet, load_beir
 from rag_pipelines.evaluation.metrics import evaluate
 from rag_pipelines.hashing import sha256_bytes, sha256_text
+from rag_pipelines.index.vector_store import PayloadFilter
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline.build.chunks import load_chunks
+from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.storage import atomic_write_text
 from rag_pipelines.training.embedding import TrainingPair, finetune_model
 
 RECORD = "finetune.json"
+NEGATIVE_DEPTH = 30  # hard negatives come from the hybrid's top 30 documents …
+NEGATIVE_SKIP = 2  # … below its first 2 (likeliest to be relevant but unjudged)
 Progress = Callable[[int, int], None]
+Ranked = Callable[[str], list[tuple[str, str]]]  # query → (document id, passage) best first
 
 
 class FinetuneError(RagPipelinesError):
@@ -84,8 +91,15 @@ def load_finetune_record(model_dir: Path) -> FinetuneRecord | None:
     return FinetuneRecord.model_validate_json(path.read_text()) if path.exists() else None
 
 
-def finetune_embedding(ctx: PipelineContext, progress: Progress | None = None) -> FinetuneReport:
-    """Fine-tune (or reuse an identical earlier fine-tune) and compare it with the base model."""
+def finetune_embedding(
+    ctx: PipelineContext,
+    progress: Progress | None = None,
+    live: Callable[[], VersionIndex] | None = None,
+) -> FinetuneReport:
+    """Fine-tune (or reuse an identical earlier fine-tune) and compare it with the base model.
+
+    `live` opens the published version; only `hard_negatives` needs it (to mine negatives).
+    """
     started = time.perf_counter()
     settings = ctx.config.embedding.finetune
     if settings is None:
@@ -97,7 +111,8 @@ def finetune_embedding(ctx: PipelineContext, progress: Progress | None = None) -
         configured_identity(base_settings),
         sha256_bytes(settings.queries.read_bytes()),
         sha256_bytes(settings.qrels.read_bytes()),
-        settings.model_dump_json(),
+        # without hard negatives, the key of fine-tunes made before that option existed
+        settings.model_dump_json(exclude=None if settings.hard_negatives else {"hard_negatives"}),
         *sorted(c.text_hash for c in chunks),
     )[:16]
     existing = load_finetune_record(output)
@@ -119,7 +134,21 @@ def finetune_embedding(ctx: PipelineContext, progress: Progress | None = None) -
             f"only {len(pairs)} judged pair(s) have their document in the corpus; "
             "check embedding.finetune.source and the qrels"
         )
+    if settings.hard_negatives:
+        if live is None or ctx.registry.live() is None:
+            raise FinetuneError(
+                "embedding.finetune.hard_negatives mines the published version's hybrid "
+                "results: publish a version first (materialize the pipeline), or turn it off"
+            )
+        index = live()
+        try:
+            pairs = with_hard_negatives(
+                pairs, tune, hybrid_documents(index, settings.source), settings.seed
+            )
+        finally:
+            index.close()
     training = _train(base, pairs, settings, output, progress)
+    training["pairs_with_negative"] = sum(p.negative is not None for p in pairs)
     tuned = SentenceTransformerModel(base_settings.model_copy(update={"model": str(output)}))
     holdout_scores = {
         "base": _dense_scores(holdout, base, base_vectors, documents),
@@ -158,6 +187,47 @@ def training_pairs(
             best = max(candidates, key=lambda i: float(chunk_vectors[i] @ query_vectors[q]))
             pairs.append(TrainingPair(text, chunks[best].embed_text, document))
     return pairs
+
+
+def with_hard_negatives(
+    pairs: list[TrainingPair], golden: GoldenSet, ranked: Ranked, seed: int
+) -> list[TrainingPair]:
+    """Each pair with a passage of an unjudged document `ranked` puts 3rd–30th (seeded pick).
+
+    A query with no such document keeps in-batch negatives only.
+    """
+    by_text = {text: query_id for query_id, text in golden.queries.items()}
+    candidates: dict[str, list[tuple[str, str]]] = {}
+    out: list[TrainingPair] = []
+    for pair in pairs:
+        query_id = by_text[pair.query]
+        if query_id not in candidates:
+            relevant = golden.qrels[query_id]
+            ranking = ranked(pair.query)[NEGATIVE_SKIP:NEGATIVE_DEPTH]
+            candidates[query_id] = [(d, p) for d, p in ranking if d not in relevant]
+        pool = candidates[query_id]
+        if not pool:
+            out.append(pair)
+            continue
+        document, passage = random.Random(f"{seed}:{query_id}:{pair.document}").choice(pool)
+        out.append(TrainingPair(pair.query, pair.passage, pair.document, passage, document))
+    return out
+
+
+def hybrid_documents(index: VersionIndex, source: str | None) -> Ranked:
+    """A version's hybrid ranking as documents with their best-ranked chunk's passage."""
+    flt = PayloadFilter(sources=(source,)) if source else None
+
+    def ranked(query: str) -> list[tuple[str, str]]:
+        response = index.search(query, NEGATIVE_DEPTH * 3, "hybrid", False, flt)
+        documents: dict[str, str] = {}
+        for hit in response.hits:
+            if hit.provenance.document_id not in documents:
+                passage = index.passage(hit.chunk_id) or hit.text
+                documents[hit.provenance.document_id] = passage
+        return list(documents.items())[:NEGATIVE_DEPTH]
+
+    return ranked
 
 
 def _base_settings(ctx: PipelineContext, output: Path) -> EmbeddingSettings:
