@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo
 
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"  # source, set, experiment and model names
+
 
 class StrictModel(BaseModel):
     """Unknown keys are errors and parsed config is immutable."""

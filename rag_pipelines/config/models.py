@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
-    AfterValidator,
     Field,
     SerializeAsAny,
     ValidationInfo,
@@ -16,15 +15,52 @@ from pydantic import (
 )
 
 from rag_pipelines.config.access import AccessSettings, ServiceSettings
+from rag_pipelines.config.base import NAME_PATTERN as NAME_PATTERN
 from rag_pipelines.config.base import StrictModel, resolve_path
 from rag_pipelines.config.connectors import ConnectorSettings, validate_connector
 from rag_pipelines.config.devices import Devices
-from rag_pipelines.config.legs import check_leg, check_mode, mode_names
-from rag_pipelines.config.legs import default_weights as leg_weights
-from rag_pipelines.config.qdrant import QdrantClusterSettings, check_cluster_backend
+from rag_pipelines.config.evaluation import (
+    EmbeddingFinetuneSettings as EmbeddingFinetuneSettings,
+)
+from rag_pipelines.config.evaluation import (
+    EvalSetSettings as EvalSetSettings,
+)
+from rag_pipelines.config.evaluation import (
+    QualityGate as QualityGate,
+)
+from rag_pipelines.config.qdrant import QdrantSettings as QdrantSettings
+from rag_pipelines.config.retrieval import (
+    Bm25QuerySettings as Bm25QuerySettings,
+)
+from rag_pipelines.config.retrieval import (
+    FusionSettings as FusionSettings,
+)
+from rag_pipelines.config.retrieval import (
+    Leg as Leg,
+)
+from rag_pipelines.config.retrieval import (
+    Mode as Mode,
+)
+from rag_pipelines.config.retrieval import (
+    PrfSettings as PrfSettings,
+)
+from rag_pipelines.config.retrieval import (
+    RerankSettings as RerankSettings,
+)
+from rag_pipelines.config.retrieval import (
+    RerankTrainSettings as RerankTrainSettings,
+)
+from rag_pipelines.config.retrieval import (
+    RetrievalSettings as RetrievalSettings,
+)
+from rag_pipelines.config.retrieval import (
+    all_modes as all_modes,
+)
+from rag_pipelines.config.retrieval import (
+    default_weights as default_weights,
+)
 from rag_pipelines.config.state import StateSettings
 
-NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 BUNDLED_MODELS = {"bundled:all-MiniLM-L6-v2"}
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
@@ -180,52 +216,6 @@ class EmbeddingSettings(StrictModel):
         return value
 
 
-class QdrantSettings(StrictModel):
-    """Where vectors live: embedded Qdrant Edge, a Qdrant server, or qdrant-client local mode."""
-
-    backend: Literal["edge", "server", "local"] | None = None
-    url: str | None = None
-    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    collection_prefix: str = Field("rag", pattern=r"^[a-z][a-z0-9_-]*$")
-    timeout_s: float = Field(30.0, gt=0)
-    cluster: QdrantClusterSettings | None = Field(
-        None, description="Shards, replicas, on-disk storage, quantization, HNSW, upload."
-    )
-    versioning: Literal["copy", "generation"] = Field(
-        "copy",
-        description="copy: one collection per version; generation: one per (model, chunker, "
-        "BM25 statistics), updated in place, points valid from/to a version (client backends).",
-    )
-    generation_avgdl_drift: float = Field(
-        0.05,
-        ge=0,
-        le=1,
-        description="Start a new BM25 generation when the mean chunk length moves by more "
-        "than this fraction from the one frozen in the current generation.",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _infer_backend(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("backend") is None:
-            data = {**data, "backend": "server" if data.get("url") else "edge"}
-        return data
-
-    @model_validator(mode="after")
-    def _url_for_server(self) -> QdrantSettings:
-        if self.backend == "server" and not self.url:
-            raise ValueError("backend 'server' needs url: (e.g. http://localhost:6333)")
-        if self.backend != "server" and self.url:
-            raise ValueError(f"url is only used with backend 'server', not {self.backend!r}")
-        check_cluster_backend(self.backend, self.cluster)
-        if self.versioning == "generation" and self.backend == "edge":
-            raise ValueError(
-                "versioning: generation needs a qdrant-client backend (url: for a server, or "
-                "backend: local); the embedded Edge store keeps one shard per version (copy)"
-            )
-        return self
-
-
 class Bm25Settings(StrictModel):
     """Keyword index: BM25 (Okapi) parameters and its tokenizer."""
 
@@ -261,147 +251,6 @@ class IndexSettings(StrictModel):
     retention: int = Field(5, ge=1, description="Published versions kept for rollback.")
 
 
-def _known_leg(name: str) -> str:
-    return check_leg(name)
-
-
-def _known_mode(name: str) -> str:
-    return check_mode(name)
-
-
-def all_modes() -> list[str]:
-    """Every retrieval mode: each registered leg, and hybrid."""
-
-    return list(mode_names())
-
-
-def default_weights() -> dict[str, float]:
-    """Each registered leg's default fusion weight."""
-
-    return leg_weights()
-
-
-Leg = Annotated[str, AfterValidator(_known_leg)]
-Mode = Annotated[str, AfterValidator(_known_mode)]  # a leg's name, or "hybrid"
-
-
-class FusionSettings(StrictModel):
-    """Fusion of the retrieval legs: reciprocal ranks (default) or normalised scores."""
-
-    k: int = Field(60, ge=1)
-    weights: dict[Leg, float] = Field(default_factory=default_weights)
-    candidates: int = Field(100, ge=10, le=1000, description="Hits taken from each leg.")
-    method: Literal["rrf", "minmax"] = Field(
-        "rrf",
-        description="rrf: weighted reciprocal ranks; minmax: documents by the weighted sum of "
-        "each leg's min-max normalised best-chunk score over its top 100 documents.",
-    )
-    aggregate: Literal["chunk", "max", "sum", "rrf"] = Field(
-        "chunk",
-        description="chunk: fuse chunk rankings (a document ranks by its best fused chunk); "
-        "max/sum/rrf: each leg first ranks documents by its best chunk, the sum of its top "
-        "chunks' scores, or their reciprocal ranks, then the document rankings are fused.",
-    )
-    aggregate_top: int = Field(2, ge=1, le=20, description="Chunks per document for sum/rrf.")
-
-
-class RerankSettings(StrictModel):
-    """Cross-encoder reranking of the fused top-N."""
-
-    enabled: bool | None = Field(
-        None,
-        description="Rerank when a request does not say; null = only if the reranker beat "
-        "hybrid retrieval on the held-back queries.",
-    )
-    model: str | None = Field(
-        None, description="HF id or local folder; null = the model the reranker asset trains."
-    )
-    top_n: int = Field(30, ge=1, le=200)
-    blend: float = Field(
-        0.5,
-        ge=0,
-        le=1,
-        description="Weight of the reranker's order when fused (RRF) with the first-stage order; "
-        "1 = the reranker's order alone.",
-    )
-    batch_size: int = Field(16, ge=1, le=512)
-    budget_ms: int = Field(2000, ge=10, description="Stop scoring when over budget; keep order.")
-    train: RerankTrainSettings | None = None
-
-
-class RerankTrainSettings(StrictModel):
-    """Train a cross-encoder from judged pairs (BEIR qrels) when no pretrained one is available."""
-
-    queries: Path
-    qrels: Path
-    source: str | None = Field(None, description="The source whose document ids the qrels use.")
-    max_queries: int | None = Field(None, ge=1, description="Train on at most N queries.")
-    holdout_fraction: float = Field(0.3, gt=0, lt=1)
-    negatives_per_query: int = Field(7, ge=1, le=50)
-    epochs: int = Field(2, ge=1, le=20)
-    batch_size: int = Field(16, ge=1, le=256)
-    max_length: int = Field(256, ge=32, le=512)
-    learning_rate: float = Field(3e-5, gt=0, lt=1)
-    seed: int = 13
-
-    @field_validator("queries", "qrels")
-    @classmethod
-    def _exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = resolve_path(value, info)
-        if not path.is_file():
-            raise ValueError(f"file does not exist: {path}")
-        return path
-
-
-class EvalSetSettings(StrictModel):
-    """A golden set: BEIR-format queries and judgements over one source's document ids."""
-
-    name: str = Field(pattern=NAME_PATTERN)
-    queries: Path
-    qrels: Path
-    source: str | None = Field(None, description="The source whose document ids the qrels use.")
-    max_queries: int | None = Field(None, ge=1, description="Evaluate at most N queries.")
-    holdout_fraction: float = Field(0.3, gt=0, lt=1)
-    seed: int = 13
-
-    @field_validator("queries", "qrels")
-    @classmethod
-    def _exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = resolve_path(value, info)
-        if not path.is_file():
-            raise ValueError(f"file does not exist: {path}")
-        return path
-
-
-class EmbeddingFinetuneSettings(StrictModel):
-    """Fine-tune the embedding model on judged pairs (in-batch negatives), judged on held-back."""
-
-    queries: Path
-    qrels: Path
-    source: str | None = Field(None, description="The source whose document ids the qrels use.")
-    output: str = Field("finetuned", pattern=NAME_PATTERN, description="<data_dir>/models/<output>")
-    max_queries: int | None = Field(None, ge=1, description="Train on at most N queries.")
-    holdout_fraction: float = Field(0.3, gt=0, lt=1)
-    epochs: int = Field(1, ge=1, le=20)
-    batch_size: int = Field(32, ge=2, le=512)
-    max_seq_length: int = Field(256, ge=16, le=512)
-    learning_rate: float = Field(2e-5, gt=0, lt=1)
-    seed: int = 13
-    hard_negatives: bool = Field(
-        False,
-        description="Give each pair a hard negative: a chunk of an unjudged document from the "
-        "live version's hybrid top 30 (below its first 2 hits). Needs a published version.",
-    )
-
-    @field_validator("queries", "qrels")
-    @classmethod
-    def _exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = resolve_path(value, info)
-        if not path.is_file():
-            raise ValueError(f"file does not exist: {path}")
-        return path
-
-
 class ExperimentVariant(StrictModel):
     """One experiment: the pipeline with some settings replaced, built as its own version.
 
@@ -412,17 +261,6 @@ class ExperimentVariant(StrictModel):
     chunking: ChunkingSettings | None = None
     embedding: EmbeddingSettings | None = None
     fusion: FusionSettings | None = None
-
-
-class QualityGate(StrictModel):
-    """When a candidate version may replace the live one."""
-
-    mode: Mode = "hybrid"
-    metric: Literal["ndcg@10", "recall@10", "recall@100", "mrr@10"] = "ndcg@10"
-    floor: float = Field(0.0, ge=0, le=1, description="Block below this absolute value.")
-    max_regression: float = Field(
-        0.02, ge=0, le=1, description="Block if worse than the live version by more than this."
-    )
 
 
 class EvaluationSettings(StrictModel):
@@ -455,32 +293,6 @@ class EvaluationSettings(StrictModel):
         if twice:
             raise ValueError(f"experiment names must be unique; used twice: {twice}")
         return value
-
-
-class PrfSettings(StrictModel):
-    """RM3 pseudo-relevance feedback for the BM25 leg: re-query with terms of the top hits."""
-
-    enabled: bool = False
-    fb_docs: int = Field(10, ge=1, le=100, description="Top first-pass chunks read for terms.")
-    fb_terms: int = Field(10, ge=1, le=200, description="Expansion terms kept.")
-    original_weight: float = Field(
-        0.5, ge=0, le=1, description="Share of the original query in the expanded one."
-    )
-
-
-class Bm25QuerySettings(StrictModel):
-    """Query-side options of the BM25 leg (the index side is `index.bm25`)."""
-
-    prf: PrfSettings = Field(default_factory=lambda: PrfSettings())
-
-
-class RetrievalSettings(StrictModel):
-    """How the service retrieves: fusion of legs, then optional reranking."""
-
-    default_mode: Mode = "hybrid"
-    bm25: Bm25QuerySettings = Field(default_factory=lambda: Bm25QuerySettings())
-    fusion: FusionSettings = Field(default_factory=lambda: FusionSettings())
-    rerank: RerankSettings = Field(default_factory=lambda: RerankSettings())
 
 
 class PipelineSettings(StrictModel):

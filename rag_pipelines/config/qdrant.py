@@ -1,4 +1,4 @@
-"""sources.yaml's `index.qdrant.cluster`: how collections are laid out on a Qdrant cluster."""
+"""sources.yaml's `index.qdrant`: the backend, versioning and the layout on a Qdrant cluster."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+
+from rag_pipelines.config.base import StrictModel
 
 
 class _Strict(BaseModel):
@@ -111,3 +113,49 @@ def check_cluster_backend(backend: str | None, cluster: QdrantClusterSettings | 
             "cluster.upload.parallel > 1 needs backend 'server': local mode writes "
             "from this one process (set parallel: 1)"
         )
+
+
+class QdrantSettings(StrictModel):
+    """Where vectors live: embedded Qdrant Edge, a Qdrant server, or qdrant-client local mode."""
+
+    backend: Literal["edge", "server", "local"] | None = None
+    url: str | None = None
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    collection_prefix: str = Field("rag", pattern=r"^[a-z][a-z0-9_-]*$")
+    timeout_s: float = Field(30.0, gt=0)
+    cluster: QdrantClusterSettings | None = Field(
+        None, description="Shards, replicas, on-disk storage, quantization, HNSW, upload."
+    )
+    versioning: Literal["copy", "generation"] = Field(
+        "copy",
+        description="copy: one collection per version; generation: one per (model, chunker, "
+        "BM25 statistics), updated in place, points valid from/to a version (client backends).",
+    )
+    generation_avgdl_drift: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Start a new BM25 generation when the mean chunk length moves by more "
+        "than this fraction from the one frozen in the current generation.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer_backend(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("backend") is None:
+            data = {**data, "backend": "server" if data.get("url") else "edge"}
+        return data
+
+    @model_validator(mode="after")
+    def _url_for_server(self) -> QdrantSettings:
+        if self.backend == "server" and not self.url:
+            raise ValueError("backend 'server' needs url: (e.g. http://localhost:6333)")
+        if self.backend != "server" and self.url:
+            raise ValueError(f"url is only used with backend 'server', not {self.backend!r}")
+        check_cluster_backend(self.backend, self.cluster)
+        if self.versioning == "generation" and self.backend == "edge":
+            raise ValueError(
+                "versioning: generation needs a qdrant-client backend (url: for a server, or "
+                "backend: local); the embedded Edge store keeps one shard per version (copy)"
+            )
+        return self

@@ -1,0 +1,71 @@
+"""sources.yaml's golden sets, embedding fine-tuning and the publishing gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from rag_pipelines.config.base import NAME_PATTERN, StrictModel, resolve_path
+from rag_pipelines.config.retrieval import Mode
+
+
+class EvalSetSettings(StrictModel):
+    """A golden set: BEIR-format queries and judgements over one source's document ids."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    queries: Path
+    qrels: Path
+    source: str | None = Field(None, description="The source whose document ids the qrels use.")
+    max_queries: int | None = Field(None, ge=1, description="Evaluate at most N queries.")
+    holdout_fraction: float = Field(0.3, gt=0, lt=1)
+    seed: int = 13
+
+    @field_validator("queries", "qrels")
+    @classmethod
+    def _exists(cls, value: Path, info: ValidationInfo) -> Path:
+        path = resolve_path(value, info)
+        if not path.is_file():
+            raise ValueError(f"file does not exist: {path}")
+        return path
+
+
+class EmbeddingFinetuneSettings(StrictModel):
+    """Fine-tune the embedding model on judged pairs (in-batch negatives), judged on held-back."""
+
+    queries: Path
+    qrels: Path
+    source: str | None = Field(None, description="The source whose document ids the qrels use.")
+    output: str = Field("finetuned", pattern=NAME_PATTERN, description="<data_dir>/models/<output>")
+    max_queries: int | None = Field(None, ge=1, description="Train on at most N queries.")
+    holdout_fraction: float = Field(0.3, gt=0, lt=1)
+    epochs: int = Field(1, ge=1, le=20)
+    batch_size: int = Field(32, ge=2, le=512)
+    max_seq_length: int = Field(256, ge=16, le=512)
+    learning_rate: float = Field(2e-5, gt=0, lt=1)
+    seed: int = 13
+    hard_negatives: bool = Field(
+        False,
+        description="Give each pair a hard negative: a chunk of an unjudged document from the "
+        "live version's hybrid top 30 (below its first 2 hits). Needs a published version.",
+    )
+
+    @field_validator("queries", "qrels")
+    @classmethod
+    def _exists(cls, value: Path, info: ValidationInfo) -> Path:
+        path = resolve_path(value, info)
+        if not path.is_file():
+            raise ValueError(f"file does not exist: {path}")
+        return path
+
+
+class QualityGate(StrictModel):
+    """When a candidate version may replace the live one."""
+
+    mode: Mode = "hybrid"
+    metric: Literal["ndcg@10", "recall@10", "recall@100", "mrr@10"] = "ndcg@10"
+    floor: float = Field(0.0, ge=0, le=1, description="Block below this absolute value.")
+    max_regression: float = Field(
+        0.02, ge=0, le=1, description="Block if worse than the live version by more than this."
+    )
