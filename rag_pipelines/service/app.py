@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -31,7 +31,7 @@ from rag_pipelines.service.errors import error_response, invalid_field
 from rag_pipelines.service.guard import Guard, current_principal
 from rag_pipelines.service.keys import KeyStore, Principal
 from rag_pipelines.service.manifest_view import manifest_for
-from rag_pipelines.service.metrics import ServiceMetrics
+from rag_pipelines.service.metrics import RequestCounter, ServiceMetrics
 from rag_pipelines.service.rate_limit import RateLimiter
 from rag_pipelines.service.routes import register_convertors
 from rag_pipelines.service.schemas import (
@@ -94,20 +94,9 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
     add_offline_docs(app, app.title)
     app.state.live = live
     app.state.metrics = metrics
-    # Added first: inside the request counter.
-    app.middleware("http")(Guard(keys, limiter, failures))
-
-    @app.middleware("http")
-    async def count_requests(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.requests.labels(
-            route=path, method=request.method, status=response.status_code
-        ).inc()
-        return response
+    # Added first: inside the request counter (Starlette wraps later middleware around it).
+    app.add_middleware(Guard, keys=keys, limiter=limiter, failures=failures)
+    app.add_middleware(RequestCounter, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -6,9 +6,10 @@ import logging
 import math
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag_pipelines.service.errors import REQUEST_ID, error_response
 from rag_pipelines.service.keys import KeyStore, Principal
@@ -25,8 +26,6 @@ ANONYMOUS = Principal("anonymous", frozenset())
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CHALLENGE = 'Bearer realm="rag-pipelines"'
 
-CallNext = Callable[[Request], Awaitable[Response]]
-
 
 def current_principal(request: Request) -> Principal:
     """The authenticated caller (anonymous: public documents only)."""
@@ -35,41 +34,57 @@ def current_principal(request: Request) -> Principal:
 
 
 class Guard:
-    """HTTP middleware: every request gets an id; all but OPEN_PATHS need a key and a token.
+    """ASGI middleware: every request gets an id; all but OPEN_PATHS need a key and a token.
 
     Without a key store (no `service.auth`) callers are anonymous: public documents only, and no
-    rate limit, which is per key (limit by address at the proxy in front, if needed).
+    rate limit, which is per key (limit by address at the proxy in front, if needed). Plain ASGI
+    rather than `@app.middleware("http")`, whose extra task and streams cost every request.
     """
 
     def __init__(
         self,
+        app: ASGIApp,
         keys: KeyStore | None,
         limiter: RateLimiter | None,
         failures: RateLimiter | None = None,
     ) -> None:
+        self.app = app
         self.keys = keys
         self.limiter = limiter
         self.failures = failures  # wrong-key attempts, per client address
 
-    async def __call__(self, request: Request, call_next: CallNext) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticate, rate-limit, and tag the response with its request id."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         offered = request.headers.get("x-request-id", "")
         request_id = offered if _CLIENT_ID.match(offered) else uuid.uuid4().hex
-        request.state.request_id = request_id
+        request.state.request_id = request_id  # scope["state"]: the routes' Request sees it
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
         token = REQUEST_ID.set(request_id)
         try:
-            response = await self._dispatch(request, call_next)
+            refusal = self._refusal(request)
+            if refusal is None:
+                await self.app(scope, receive, tagged)
+            else:
+                await refusal(scope, receive, tagged)
         finally:
             REQUEST_ID.reset(token)
-        response.headers["X-Request-ID"] = request_id
-        return response
 
-    async def _dispatch(self, request: Request, call_next: CallNext) -> Response:
+    def _refusal(self, request: Request) -> Response | None:
+        """The error answer for a request that may not pass; None lets it through."""
         if request.url.path in OPEN_PATHS or request.url.path.startswith(OPEN_PREFIXES):
-            return await call_next(request)
+            return None
         if self.keys is None:
             request.state.principal = ANONYMOUS
-            return await call_next(request)
+            return None
         presented = _presented_key(request)
         if presented is None:
             return _unauthorized("an API key is required: send Authorization: Bearer <key>")
@@ -88,7 +103,7 @@ class Guard:
             wait = self.limiter.take(principal.name, principal.rate_per_s, principal.burst)
             if wait > 0:
                 return _too_many(f"too many requests for {principal.name}", wait)
-        return await call_next(request)
+        return None
 
 
 def _too_many(message: str, wait: float) -> Response:
