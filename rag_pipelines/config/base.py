@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"  # source, set, experiment and model names
 
@@ -22,3 +23,14 @@ def resolve_path(path: Path, info: ValidationInfo) -> Path:
     if not path.is_absolute():
         path = Path(base or Path.cwd()) / path
     return path.resolve()
+
+
+def existing_file(path: Path, info: ValidationInfo) -> Path:
+    """The resolved path of a file that must exist (queries, qrels)."""
+    path = resolve_path(path, info)
+    if not path.is_file():
+        raise ValueError(f"file does not exist: {path}")
+    return path
+
+
+ExistingFile = Annotated[Path, AfterValidator(existing_file)]

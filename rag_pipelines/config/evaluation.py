@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field
 
-from rag_pipelines.config.base import NAME_PATTERN, StrictModel, resolve_path
+from rag_pipelines.config.base import NAME_PATTERN, ExistingFile, StrictModel
 from rag_pipelines.config.retrieval import Mode
 
 
@@ -15,27 +14,19 @@ class EvalSetSettings(StrictModel):
     """A golden set: BEIR-format queries and judgements over one source's document ids."""
 
     name: str = Field(pattern=NAME_PATTERN)
-    queries: Path
-    qrels: Path
+    queries: ExistingFile
+    qrels: ExistingFile
     source: str | None = Field(None, description="The source whose document ids the qrels use.")
     max_queries: int | None = Field(None, ge=1, description="Evaluate at most N queries.")
     holdout_fraction: float = Field(0.3, gt=0, lt=1)
     seed: int = 13
 
-    @field_validator("queries", "qrels")
-    @classmethod
-    def _exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = resolve_path(value, info)
-        if not path.is_file():
-            raise ValueError(f"file does not exist: {path}")
-        return path
-
 
 class EmbeddingFinetuneSettings(StrictModel):
     """Fine-tune the embedding model on judged pairs (in-batch negatives), judged on held-back."""
 
-    queries: Path
-    qrels: Path
+    queries: ExistingFile
+    qrels: ExistingFile
     source: str | None = Field(None, description="The source whose document ids the qrels use.")
     output: str = Field("finetuned", pattern=NAME_PATTERN, description="<data_dir>/models/<output>")
     max_queries: int | None = Field(None, ge=1, description="Train on at most N queries.")
@@ -50,14 +41,6 @@ class EmbeddingFinetuneSettings(StrictModel):
         description="Give each pair a hard negative: a chunk of an unjudged document from the "
         "live version's hybrid top 30 (below its first 2 hits). Needs a published version.",
     )
-
-    @field_validator("queries", "qrels")
-    @classmethod
-    def _exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = resolve_path(value, info)
-        if not path.is_file():
-            raise ValueError(f"file does not exist: {path}")
-        return path
 
 
 class QualityGate(StrictModel):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field
 
-from rag_pipelines.config.base import StrictModel, resolve_path
+from rag_pipelines.config.base import ExistingFile, StrictModel
 from rag_pipelines.config.legs import check_leg, check_mode, mode_names
 from rag_pipelines.config.legs import default_weights as leg_weights
 
@@ -83,8 +82,8 @@ class RerankSettings(StrictModel):
 class RerankTrainSettings(StrictModel):
     """Train a cross-encoder from judged pairs (BEIR qrels) when no pretrained one is available."""
 
-    queries: Path
-    qrels: Path
+    queries: ExistingFile
+    qrels: ExistingFile
     source: str | None = Field(None, description="The source whose document ids the qrels use.")
     max_queries: int | None = Field(None, ge=1, description="Train on at most N queries.")
     holdout_fraction: float = Field(0.3, gt=0, lt=1)
@@ -94,14 +93,6 @@ class RerankTrainSettings(StrictModel):
     max_length: int = Field(256, ge=32, le=512)
     learning_rate: float = Field(3e-5, gt=0, lt=1)
     seed: int = 13
-
-    @field_validator("queries", "qrels")
-    @classmethod
-    def _exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = resolve_path(value, info)
-        if not path.is_file():
-            raise ValueError(f"file does not exist: {path}")
-        return path
 
 
 class PrfSettings(StrictModel):
