@@ -74,16 +74,7 @@ class GenerationWriter:
 
     def repair(self, last: int) -> None:
         """Undo what builds after version `last` wrote (a crashed or removed build's points)."""
-        self.store.flush(self.name)
-        self._client.delete(
-            self.name,
-            points_selector=models.FilterSelector(
-                filter=models.Filter(
-                    must=[models.FieldCondition(key=VALID_FROM, range=models.Range(gt=last))]
-                )
-            ),
-            wait=True,
-        )
+        self._delete_where(VALID_FROM, models.Range(gt=last))
         self._client.set_payload(
             self.name,
             payload={VALID_TO: OPEN},
@@ -126,13 +117,12 @@ class GenerationWriter:
 
     def expire(self, oldest: int) -> None:
         """Delete points no kept version holds: valid_to <= the oldest kept sequence number."""
+        self._delete_where(VALID_TO, models.Range(lte=oldest))
+
+    def _delete_where(self, key: str, bound: models.Range) -> None:
+        """Delete the points whose integer `key` falls in `bound` (pending writes flushed first)."""
         self.store.flush(self.name)
+        selector = models.Filter(must=[models.FieldCondition(key=key, range=bound)])
         self._client.delete(
-            self.name,
-            points_selector=models.FilterSelector(
-                filter=models.Filter(
-                    must=[models.FieldCondition(key=VALID_TO, range=models.Range(lte=oldest))]
-                )
-            ),
-            wait=True,
+            self.name, points_selector=models.FilterSelector(filter=selector), wait=True
         )

@@ -77,7 +77,14 @@ def _stage(config: Path, target: str, env: dict[str, str]) -> subprocess.Popen[b
 
 
 def _finish(proc: subprocess.Popen[bytes], what: str) -> None:
-    out, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
+    try:
+        out, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        proc.kill()  # never leave a stage running after the test
+        out, _ = proc.communicate()
+        raise AssertionError(
+            f"{what} ran past {RUN_TIMEOUT_S} s:\n{out.decode(errors='replace')[-4000:]}"
+        ) from exc
     assert proc.returncode == 0, f"{what} failed:\n{out.decode(errors='replace')[-4000:]}"
 
 
@@ -151,7 +158,11 @@ def test_workers_builder_and_service_share_state_only_through_s3_and_postgres(
         print(f"service D answered: {time.monotonic() - started:.1f} s")
     finally:
         service.terminate()
-        log, _ = service.communicate(timeout=30)
+        try:
+            log, _ = service.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            service.kill()
+            log, _ = service.communicate()
     assert kettle["index_version"] == lamp["index_version"] == version
     top = {r["provenance"]["document_id"] for r in (kettle["hits"][0], lamp["hits"][0])}
     assert top == {"kettle.md", "lamp.md"}, log.decode(errors="replace")[-2000:]  # one per shard
