@@ -14,8 +14,14 @@ from rag_pipelines.embedding.backend import Backend, quantization_of, select_bac
 from rag_pipelines.embedding.device import Accelerators, Runtime, TorchAccelerators, select_runtime
 from rag_pipelines.embedding.fingerprint import ModelFingerprint, weights_sha256
 from rag_pipelines.embedding.multi_device import DevicePool
-from rag_pipelines.embedding.onnx_encoder import VERIFY_TEXTS, OnnxEncoder, verify_export
-from rag_pipelines.embedding.onnx_export import artifact_dir, ensure_export
+from rag_pipelines.embedding.onnx_encoder import (
+    MIN_COSINE,
+    VERIFY_TEXTS,
+    OnnxEncoder,
+    agreement,
+    verify_export,
+)
+from rag_pipelines.embedding.onnx_export import artifact_dir, ensure_export, ensure_fused
 from rag_pipelines.embedding.resolve import ResolvedModel, resolve_model
 from rag_pipelines.errors import ModelLoadError
 
@@ -102,7 +108,8 @@ class SentenceTransformerModel:
             self.onnx = self._onnx_encoder(artifact_dir(onnx_dir or default_onnx_dir(), base.key))
 
     def _onnx_encoder(self, folder: Path) -> OnnxEncoder:
-        """The verified fp32 export, or its int8 quantization."""
+        """The verified fp32 export (fused where the architecture allows), or its int8
+        quantization (of the plain export, so int8 vectors do not depend on the fusions)."""
 
         def encoder(path: Path) -> OnnxEncoder:
             return OnnxEncoder(
@@ -113,8 +120,17 @@ class SentenceTransformerModel:
                 self.settings.normalize,
             )
 
+        reference = self._encode_torch(list(VERIFY_TEXTS))
+        if self.backend == "onnx":
+            fused = ensure_fused(self._model, folder)
+            if fused is not None:
+                candidate = encoder(fused)
+                if agreement(candidate, reference) >= MIN_COSINE:
+                    return candidate
+                log.warning("the fused export at %s differs from torch; not used", fused)
+                candidate.close()
         fp32 = encoder(ensure_export(self._model, folder, int8=False))
-        verify_export(fp32, self._encode_torch(list(VERIFY_TEXTS)), self.resolved.ref)
+        verify_export(fp32, reference, self.resolved.ref)
         if self.backend == "onnx":
             return fp32
         fp32.close()

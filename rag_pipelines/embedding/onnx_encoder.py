@@ -124,10 +124,15 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray((na * nb).sum(axis=1))
 
 
+def agreement(encoder: OnnxEncoder, reference: np.ndarray) -> float:
+    """The lowest cosine between the encoder's and the reference vectors of VERIFY_TEXTS."""
+    return float(cosines(encoder.encode(list(VERIFY_TEXTS)), reference).min())
+
+
 def verify_export(encoder: OnnxEncoder, reference: np.ndarray, model: str) -> float:
     """The lowest cosine between the export's and torch's vectors of VERIFY_TEXTS; refuses below
     MIN_COSINE (the export is then not the same model)."""
-    lowest = float(cosines(encoder.encode(list(VERIFY_TEXTS)), reference).min())
+    lowest = agreement(encoder, reference)
     if lowest < MIN_COSINE:
         raise ModelLoadError(
             f"the ONNX export of {model} at {encoder.path} differs from torch (cosine {lowest:.6f}"

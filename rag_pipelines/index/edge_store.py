@@ -71,10 +71,15 @@ class EdgeVectorStore:
             if dimension
             else None
         )
+        # Payloads warmed into the page cache at load and the id tracker on the heap: with
+        # Edge's defaults (cold payloads) a query's first reads of new pages cost ~1.5 ms at
+        # 100k chunks (dense p50 7.5 ms on new queries vs 6.0 on repeated ones; equal with these).
         config = qe.EdgeConfig(
             vectors=dense,
             sparse_vectors={SPARSE: qe.EdgeSparseVectorParams()} if sparse else None,
             wal_enabled=False,
+            payload_memory=qe.Memory.Cached,
+            id_tracker_memory=qe.Memory.Pinned,
         )
         shard = qe.EdgeShard.create(str(path), config)
         # Every service query filters on the caller's groups; without an index a selective

@@ -27,8 +27,12 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CHALLENGE = 'Bearer realm="rag-pipelines"'
 
 
-def current_principal(request: Request) -> Principal:
-    """The authenticated caller (anonymous: public documents only)."""
+async def current_principal(request: Request) -> Principal:
+    """The authenticated caller (anonymous: public documents only).
+
+    A coroutine: FastAPI runs a plain-function dependency in its thread pool, a hand-off that
+    cost every request more than the lookup itself.
+    """
     principal = getattr(request.state, "principal", None)
     return principal if isinstance(principal, Principal) else ANONYMOUS
 

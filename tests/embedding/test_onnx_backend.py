@@ -125,11 +125,10 @@ def test_the_export_is_cached_by_fingerprint(
 ) -> None:
     """A second load reuses the export under the data dir instead of exporting again."""
     folder = artifact_dir(onnx_dir, onnx_model.fingerprint.key)
-    export = folder / "model.onnx"
-    stamp = export.stat().st_mtime_ns
+    stamps = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
     SentenceTransformerModel(EmbeddingSettings(device="cpu", backend="onnx"), None, onnx_dir)
-    assert export.stat().st_mtime_ns == stamp
-    assert sorted(p.name for p in folder.iterdir()) == ["model.int8.onnx", "model.onnx"]
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == stamps
+    assert sorted(stamps) == ["model.fused.onnx", "model.int8.onnx", "model.onnx"]
 
 
 def test_an_export_that_differs_from_torch_is_refused(
@@ -140,6 +139,7 @@ def test_an_export_that_differs_from_torch_is_refused(
     source, target = artifact_dir(onnx_dir, key), artifact_dir(tmp_path, key)
     target.mkdir(parents=True)
     shutil.copy(source / "model.int8.onnx", target / "model.onnx")
+    shutil.copy(source / "model.int8.onnx", target / "model.fused.onnx")
     with pytest.raises(ModelLoadError, match="differs from torch"):
         SentenceTransformerModel(EmbeddingSettings(device="cpu", backend="onnx"), None, tmp_path)
 
@@ -167,3 +167,71 @@ def test_onnx_batches_are_length_sorted_and_sized(
         assert shapes[0][1] > shapes[1][1] >= shapes[2][1]  # padded lengths shrink
     one_by_one = np.stack([onnx_model.encode([t])[0] for t in texts])
     assert cosines(vectors, one_by_one).min() >= 0.9999
+
+
+def test_the_fp32_backend_serves_the_fused_export(
+    onnx_dir: Path, onnx_model: SentenceTransformerModel
+) -> None:
+    """MiniLM (BERT) gets ONNX Runtime's fused attention; int8 stays on the plain export."""
+    import onnx
+
+    encoder = onnx_model.onnx
+    assert encoder is not None and encoder.path.name == "model.fused.onnx"
+    ops = {node.op_type for node in onnx.load(str(encoder.path)).graph.node}
+    assert {"Attention", "SkipLayerNormalization"} <= ops
+    plain = {n.op_type for n in onnx.load(str(encoder.path.with_name("model.onnx"))).graph.node}
+    assert "Attention" not in plain
+
+
+def test_a_fused_export_that_differs_falls_back_to_the_plain_one(
+    tmp_path: Path,
+    onnx_dir: Path,
+    onnx_model: SentenceTransformerModel,
+    torch_model: SentenceTransformerModel,
+    abstracts: list[str],
+) -> None:
+    """A fused file that is not the model is skipped; the verified plain export serves."""
+    key = onnx_model.fingerprint.key
+    source, target = artifact_dir(onnx_dir, key), artifact_dir(tmp_path, key)
+    target.mkdir(parents=True)
+    shutil.copy(source / "model.onnx", target / "model.onnx")
+    shutil.copy(source / "model.int8.onnx", target / "model.fused.onnx")
+    settings = EmbeddingSettings(device="cpu", backend="onnx")
+    model = SentenceTransformerModel(settings, None, tmp_path)
+    assert model.onnx is not None and model.onnx.path.name == "model.onnx"
+    assert cosines(model.encode(abstracts[:8]), torch_model.encode(abstracts[:8])).min() >= 0.9999
+
+
+def test_an_architecture_without_fusions_uses_the_plain_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No fusion for the model type: no fused file, no retry marker needed, plain export."""
+    from rag_pipelines.embedding import onnx_export
+
+    monkeypatch.setattr(onnx_export, "FUSABLE", {})
+    settings = EmbeddingSettings(device="cpu", backend="onnx")
+    model = SentenceTransformerModel(settings, None, tmp_path)
+    assert model.onnx is not None and model.onnx.path.name == "model.onnx"
+    assert not list(tmp_path.rglob("model.fused.*"))
+
+
+def test_a_failed_fusion_is_remembered_and_not_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fusion failing once leaves a marker: later loads go straight to the plain export."""
+    from rag_pipelines.embedding import onnx_export
+
+    calls: list[Path] = []
+
+    def failing(st_model: object, kind: str, path: Path) -> None:
+        calls.append(path)
+        raise ValueError("the attention pattern was not recognised")
+
+    monkeypatch.setattr(onnx_export, "export_fused", failing)
+    for _ in range(2):
+        model = SentenceTransformerModel(
+            EmbeddingSettings(device="cpu", backend="onnx"), None, tmp_path
+        )
+        assert model.onnx is not None and model.onnx.path.name == "model.onnx"
+    assert len(calls) == 1
+    assert [p.name for p in tmp_path.rglob("model.fused.*")] == ["model.fused.unavailable"]

@@ -45,3 +45,18 @@ def test_other_ids_mark_the_collection_and_keep_reading_payloads(tmp_path: Path)
     assert reopened._payload("mixed", True) == ["chunk_id"]
     assert {h.chunk_id for h in hits} == set(ids)
     reopened.close()
+
+
+def test_shards_keep_payloads_warm_and_the_id_tracker_on_the_heap(tmp_path: Path) -> None:
+    """Regression: cold payloads (Edge's default) cost ~1.5 ms of page faults on new queries."""
+    import json
+
+    store = EdgeVectorStore(tmp_path)
+    _fill(store, "warm", [sha256_text("doc", str(i))[:32] for i in range(4)])
+    store.close()
+    config = json.loads((tmp_path / "warm" / "edge_config.json").read_text())
+    assert config["payload_memory"] == "cached"
+    assert config["id_tracker_memory"] == "pinned"
+    reopened = EdgeVectorStore(tmp_path)
+    assert reopened.count("warm") == 4
+    reopened.close()
