@@ -18,6 +18,7 @@ from rag_pipelines.errors import ModelLoadError
 log = logging.getLogger(__name__)
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 FUSABLE = {"bert": "bert", "roberta": "bert", "xlm-roberta": "bert"}  # model_type: fusion kind
+FUSE_ENV = "RAG_ONNX_FUSE"  # 0: serve the plain fp32 export (no fused kernels)
 _lock = threading.Lock()
 
 
@@ -43,7 +44,7 @@ def ensure_fused(st_model: Any, folder: Path) -> Path | None:
     model = st_model[0].auto_model
     kind = FUSABLE.get(getattr(model.config, "model_type", ""))
     unavailable = folder / "model.fused.unavailable"
-    if kind is None or unavailable.exists():
+    if kind is None or unavailable.exists() or os.environ.get(FUSE_ENV, "1") == "0":
         return None
     try:
         return cached(folder / "model.fused.onnx", lambda tmp: export_fused(st_model, kind, tmp))

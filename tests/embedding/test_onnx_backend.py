@@ -202,13 +202,16 @@ def test_a_fused_export_that_differs_falls_back_to_the_plain_one(
     assert cosines(model.encode(abstracts[:8]), torch_model.encode(abstracts[:8])).min() >= 0.9999
 
 
+@pytest.mark.parametrize("turned_off", [False, True])
 def test_an_architecture_without_fusions_uses_the_plain_export(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, turned_off: bool
 ) -> None:
-    """No fusion for the model type: no fused file, no retry marker needed, plain export."""
+    """No fusion for the model type (or RAG_ONNX_FUSE=0): no fused file, the plain export."""
     from rag_pipelines.embedding import onnx_export
 
-    monkeypatch.setattr(onnx_export, "FUSABLE", {})
+    monkeypatch.setattr(onnx_export, "FUSABLE", {"bert": "bert"} if turned_off else {})
+    if turned_off:
+        monkeypatch.setenv(onnx_export.FUSE_ENV, "0")
     settings = EmbeddingSettings(device="cpu", backend="onnx")
     model = SentenceTransformerModel(settings, None, tmp_path)
     assert model.onnx is not None and model.onnx.path.name == "model.onnx"
