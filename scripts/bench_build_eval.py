@@ -1,6 +1,7 @@
 """Build throughput per embedding backend, and the fast evaluation of the SciFact dev queries.
 
 Usage: python scripts/bench_build_eval.py [--backend onnx] [--docs N] [--out FILE]
+       (RAG_ONNX_FUSE=0: the plain fp32 export instead of the fused one)
 
 Builds SciFact (or its first --docs documents) with the pipeline's own stages into a fresh data
 dir (no embedding cache carried over, so every chunk is embedded), reports chunks/s of the
@@ -79,6 +80,8 @@ def main() -> None:
     t = time.perf_counter()
     model = SentenceTransformerModel(ctx.config.embedding, onnx_dir=ctx.workspace.onnx_dir)
     figures["model_load_s"] = round(time.perf_counter() - t, 1)
+    figures["onnx_file"] = model.onnx.path.name if model.onnx is not None else None
+    figures["load_average_at_start"] = os.getloadavg()[0]
     ingest(ctx, "scifact")
     chunks = chunk(ctx, "scifact", model.tokenizer).chunks
     t = time.perf_counter()
@@ -110,6 +113,7 @@ def main() -> None:
     )
     index.close()
     store.close()
+    figures["load_average_at_end"] = os.getloadavg()[0]
     print(json.dumps(figures, indent=2))
     out = args.out or REPO / "bench-results" / f"build-eval-{args.backend}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -77,6 +77,7 @@ def main() -> None:
         "model": model.fingerprint.key,
         "encoder_backend": model.backend,
         "onnx_spin": os.environ.get("RAG_ONNX_SPIN", "0"),  # idle ONNX Runtime threads spin
+        "onnx_fuse": os.environ.get("RAG_ONNX_FUSE", "1"),  # 0: the plain fp32 export
         "queries": len(queries),
         "sizes": {},
     }
