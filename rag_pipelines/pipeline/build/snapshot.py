@@ -2,7 +2,7 @@
 
 The vector, BM25 and graph indexes are then built from this snapshot, so the three always
 describe exactly the same chunks. If nothing changed since the newest version (same chunks,
-model and index settings), that version is reused and no index is rebuilt.
+model, index and retrieval settings), that version is reused and no index is rebuilt.
 """
 
 from __future__ import annotations
@@ -83,6 +83,12 @@ def snapshot_corpus(ctx: PipelineContext) -> SnapshotReport:
         "store": ctx.config.index.qdrant.backend,
         # Part of the content hash: changing who may read a source makes a new version.
         "access": policy.to_settings(),
+        # The manifest freezes how the version retrieves (fusion, rerank) and the check tunes
+        # it: a change there is a new version the gate judges, not a silently reused old one.
+        "retrieval": ctx.config.retrieval.model_dump(mode="json"),
+        "tuning": ctx.config.evaluation.model_dump(
+            mode="json", include={"tune_fusion", "tune_fusion_method", "learn_query_weights"}
+        ),
     }
     if policy.documents_to_settings():
         settings[DOCUMENT_GROUPS] = policy.documents_to_settings()
