@@ -1,6 +1,18 @@
 """Issue 16, cross-fitted fusion: fusion chosen on out-of-fold dense rankings, then served.
 
 Usage: python scripts/eval_crossfit.py [--state DIR] [--stage train|tune|serve|all] [--out FILE]
+                                       [--plain FILE]
+
+Runs after scripts/eval_serve_finetuned.py (same --state). The recipe, fixed before any result:
+the 554 tuning queries in two folds by blake2b(query id) (rag_pipelines/evaluation/crossfit.py);
+per fold, the plain `embedding_finetune` recipe (eval_finetune.py's) trained on the other fold;
+each tuning query's dense leg from the model that never saw it (exact search over the corpus,
+as levers_finetuned.py), BM25 k1 0.9 / b 0.5 and the graph leg as there; fusion chosen by the
+pipeline's own grid and rule (`tune`, RRF and min-max) on those 554 out-of-fold rankings. Then
+the full fine-tuned model is published with that fusion fixed (eval_serve_finetuned.py
+--fusion-from) and scored on the 255 held-back queries; LIVE is rolled back. Adoption rule,
+fixed in advance: the cross-fitted fusion is served iff its held-back hybrid nDCG@10 is at
+least the plain served version's (--plain). Held-back judgements choose nothing else.
 """
 
 from __future__ import annotations

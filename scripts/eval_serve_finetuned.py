@@ -104,8 +104,8 @@ def main() -> None:
     if args.bm25:
         k1, b = (float(v) for v in args.bm25.split(","))
         bm25 = {"k1": k1, "b": b}
-    fusion = json.loads(args.fusion_from.read_text())["chosen_fusion"] if args.fusion_from else None
-    config = load_sources_file(finetuned_config(args.state, model, bm25, fusion))
+    fixed = json.loads(args.fusion_from.read_text())["chosen_fusion"] if args.fusion_from else None
+    config = load_sources_file(finetuned_config(args.state, model, bm25, fixed))
     ctx = PipelineContext(config)
     before = ctx.registry.live()
     assert before is not None, "nothing is published; run scripts/eval_scifact.py first"
@@ -140,7 +140,8 @@ def main() -> None:
         "candidate": candidate,
         "model": str(model),
         "bm25": bm25 or "as configured",
-        "fusion_fixed": fusion,
+        "fusion_fixed": fixed,
+        "served_fusion": ctx.registry.manifest(candidate).retrieval.get("fusion"),
         "published": published,
         "rolled_back_to": before.version if published and not args.keep_live else None,
         "runs_succeeded": all(r.success for r in runs),
