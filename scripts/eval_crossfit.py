@@ -87,6 +87,7 @@ def tune_out_of_fold(state: Path, result: dict[str, object]) -> None:
     from rag_pipelines.evaluation.metrics import evaluate
     from rag_pipelines.evaluation.tuning import METHODS, Method, Rankings, Scored, tune
     from rag_pipelines.index.stores import open_vector_store
+    from rag_pipelines.pipeline.tuning.finetune import load_finetune_record
     from rag_pipelines.retrieval.open import open_version
 
     config = load_sources_file(state / "sources.yaml")
@@ -112,7 +113,9 @@ def tune_out_of_fold(state: Path, result: dict[str, object]) -> None:
         def legs_of(part: GoldenSet = part, k: int = k) -> dict[str, Leg] | None:
             return finetuned_legs(ctx, open_index(), part, fold_model(k))
 
-        found = cached(state / f"crossfit-{fold_model(k)}-{version}-{len(folds[k])}.pkl", legs_of)
+        record = load_finetune_record(ctx.workspace.root / "models" / fold_model(k))
+        trained = record.key if record else "none"  # a retrained model is ranked afresh
+        found = cached(state / f"crossfit-{fold_model(k)}-{trained}-{version}.pkl", legs_of)
         if found is None:
             sys.exit(f"{fold_model(k)} has no model or no cached chunk vectors: run --stage train")
         by_model[k] = cast("dict[str, Leg]", found)
