@@ -67,6 +67,8 @@ eval: $(STAMP) ## Retrieval quality on SciFact (figures in README); needs ../sha
 	$(BIN)/python scripts/eval_scifact.py
 	$(BIN)/python scripts/eval_levers.py
 	$(BIN)/python scripts/eval_serve_finetuned.py
+	@# issue 16 lever e, cross-fitted fusion (~26 min on 2 cores); EVAL_CROSSFIT=0 skips it
+	@if [ "$(EVAL_CROSSFIT)" != 0 ]; then $(BIN)/python scripts/eval_crossfit.py; fi
 
 loadtest: $(STAMP) ## 32 clients for 60 s against the service while a new version is published
 	$(BIN)/python scripts/loadtest.py

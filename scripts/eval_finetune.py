@@ -27,41 +27,62 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 if TYPE_CHECKING:
     from rag_pipelines.config.models import SourcesFile
+    from rag_pipelines.evaluation.crossfit import Fold
+    from rag_pipelines.pipeline.tuning.finetune import FinetuneReport
 
 
-def finetune_rows(
-    config: SourcesFile, data: Path, rows: list[dict[str, object]], hard_negatives: bool = False
-) -> dict[str, object]:
-    """Fine-tune MiniLM on the tuning part; append base vs fine-tuned dense rows (held-back)."""
+def finetune(
+    config: SourcesFile,
+    data: Path,
+    hard_negatives: bool = False,
+    output: str | None = None,
+    leave_out: Fold | None = None,
+) -> FinetuneReport:
+    """The plain `embedding_finetune` recipe (2 epochs) on the state's config, run in-process."""
     from rag_pipelines.config.models import EmbeddingFinetuneSettings
     from rag_pipelines.context import PipelineContext
     from rag_pipelines.index.stores import open_vector_store
     from rag_pipelines.pipeline.tuning.finetune import finetune_embedding
     from rag_pipelines.retrieval.open import open_version
 
+    extra: dict[str, object] = (
+        {"hard_negatives": True, "output": "finetuned_hn"} if hard_negatives else {}
+    )
+    if output:
+        extra["output"] = output
     settings = EmbeddingFinetuneSettings(
         queries=data / "queries.jsonl",
         qrels=data / "qrels" / "train.tsv",
         source="scifact",
         holdout_fraction=0.3,
         epochs=2,
-        **({"hard_negatives": True, "output": "finetuned_hn"} if hard_negatives else {}),
+        **extra,
     )
     tuned = config.model_copy(
         update={"embedding": config.embedding.model_copy(update={"finetune": settings})}
     )
     ctx = PipelineContext(tuned)
     store = open_vector_store(tuned.index.qdrant, ctx.workspace)
-    report = finetune_embedding(
-        ctx,
-        lambda done, total: (
-            print(f"fine-tune step {done}/{total}", flush=True)
-            if done == total or done % 10 == 0
-            else None
-        ),
-        lambda: open_version(ctx, ctx.registry.live_manifest().version, store),
-    )
-    store.close()
+    try:
+        return finetune_embedding(
+            ctx,
+            lambda done, total: (
+                print(f"fine-tune step {done}/{total}", flush=True)
+                if done == total or done % 10 == 0
+                else None
+            ),
+            lambda: open_version(ctx, ctx.registry.live_manifest().version, store),
+            leave_out,
+        )
+    finally:
+        store.close()
+
+
+def finetune_rows(
+    config: SourcesFile, data: Path, rows: list[dict[str, object]], hard_negatives: bool = False
+) -> dict[str, object]:
+    """Fine-tune MiniLM on the tuning part; append base vs fine-tuned dense rows (held-back)."""
+    report = finetune(config, data, hard_negatives)
     record = report.record
     for name in ("finetuned",) if hard_negatives else ("base", "finetuned"):
         rows.append(

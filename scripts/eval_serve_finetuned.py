@@ -1,7 +1,7 @@
 """Serve the fine-tuned MiniLM: publish it through the quality gate and measure the new version.
 
 Usage: python scripts/eval_serve_finetuned.py [--state DIR] [--model DIR] [--levers FILE]
-                                              [--out FILE]
+                                              [--fusion-from FILE] [--out FILE]
 
 Runs after scripts/eval_scifact.py, eval_finetune.py and eval_levers.py (same --state). It is
 the documented path, nothing special: a copy of the state's sources.yaml with `embedding.model`
@@ -14,6 +14,8 @@ queries before `publish` may move LIVE. Then both versions are scored (dense and
 the held-back queries through the engine, as the service would answer, and LIVE is rolled
 back to the base version (`rag-pipelines rollback`'s function) so that a rerun of `make eval`
 measures the base pipeline again; --keep-live leaves the fine-tuned version published.
+--fusion-from serves a fusion chosen elsewhere (scripts/eval_crossfit.py's) fixed in
+`retrieval.fusion`, with fusion tuning off.
 """
 
 from __future__ import annotations
@@ -42,17 +44,24 @@ def chosen_bm25(levers: Path) -> dict[str, float]:
     return {"k1": float(match[1]), "b": float(match[2])} if match else {}
 
 
-def finetuned_config(state: Path, model: Path, bm25: dict[str, float]) -> Path:
-    """The state's sources.yaml, serving `model` and letting fusion tuning pick the method."""
+def finetuned_config(
+    state: Path, model: Path, bm25: dict[str, float], fusion: dict[str, object] | None = None
+) -> Path:
+    """The state's sources.yaml serving `model`: fusion tuning picks the method, or `fusion`
+    (retrieval.fusion's method / k / weights) is fixed and not re-tuned."""
     data = yaml.safe_load((state / "sources.yaml").read_text())
     if bm25:
         data.setdefault("index", {}).setdefault("bm25", {}).update(bm25)
     data.setdefault("embedding", {})["model"] = str(model)
     data["embedding"].pop("finetune", None)
-    data.setdefault("evaluation", {})["tune_fusion_method"] = True
+    if fusion is None:
+        data.setdefault("evaluation", {})["tune_fusion_method"] = True
+    else:
+        data.setdefault("retrieval", {}).setdefault("fusion", {}).update(fusion)
+        data.setdefault("evaluation", {})["tune_fusion"] = False
     # a model change retrains a configured reranker (minutes); it did not help here
     data.setdefault("retrieval", {}).pop("rerank", None)
-    path = state / "sources-finetuned.yaml"
+    path = state / ("sources-finetuned.yaml" if fusion is None else "sources-fixed-fusion.yaml")
     path.write_text(yaml.safe_dump(data))
     return path
 
@@ -64,6 +73,9 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="default: <data_dir>/models/finetuned")
     parser.add_argument("--levers", type=Path, default=REPO / "bench-results" / "levers.json")
     parser.add_argument("--bm25", help="K1,B instead of eval_levers.py's choice")
+    parser.add_argument(
+        "--fusion-from", type=Path, help="JSON whose chosen_fusion is served as is (no re-tuning)"
+    )
     parser.add_argument("--keep-live", action="store_true", help="do not roll LIVE back")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "serve_finetuned.json")
     args = parser.parse_args()
@@ -81,6 +93,7 @@ def main() -> None:
     from rag_pipelines.index.records import load_fusion_record
     from rag_pipelines.index.stores import open_vector_store
     from rag_pipelines.pipeline.publish import rollback
+    from rag_pipelines.pipeline.tuning.experiments import retire_if_stale
     from rag_pipelines.retrieval.open import open_version
 
     base = load_sources_file(args.state / "sources.yaml")
@@ -91,10 +104,12 @@ def main() -> None:
     if args.bm25:
         k1, b = (float(v) for v in args.bm25.split(","))
         bm25 = {"k1": k1, "b": b}
-    config = load_sources_file(finetuned_config(args.state, model, bm25))
+    fixed = json.loads(args.fusion_from.read_text())["chosen_fusion"] if args.fusion_from else None
+    config = load_sources_file(finetuned_config(args.state, model, bm25, fixed))
     ctx = PipelineContext(config)
     before = ctx.registry.live()
     assert before is not None, "nothing is published; run scripts/eval_scifact.py first"
+    retire_if_stale(ctx)  # a version built with other fusion settings would be reused as is
     started = time.perf_counter()
     runs = materialize_pipeline(config, dg.DagsterInstance.ephemeral(), raise_on_error=False)
     build_seconds = round(time.perf_counter() - started, 1)
@@ -125,6 +140,8 @@ def main() -> None:
         "candidate": candidate,
         "model": str(model),
         "bm25": bm25 or "as configured",
+        "fusion_fixed": fixed,
+        "served_fusion": ctx.registry.manifest(candidate).retrieval.get("fusion"),
         "published": published,
         "rolled_back_to": before.version if published and not args.keep_live else None,
         "runs_succeeded": all(r.success for r in runs),

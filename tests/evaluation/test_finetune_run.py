@@ -216,3 +216,25 @@ def test_hard_negatives_without_a_way_to_open_the_live_version_is_a_typed_error(
     with pytest.raises(FinetuneError, match="publish a version first"):
         finetune_embedding(PipelineContext(config))
     assert not (tuned.tmp / "data" / "models" / "other").exists()
+
+
+def test_leave_out_trains_on_the_tuning_queries_outside_the_fold(tuned: Tuned) -> None:
+    """Cross-fitting: the fold's queries are not trained on (max_queries alone would keep 20)."""
+    from rag_pipelines.evaluation.crossfit import Fold
+    from rag_pipelines.evaluation.golden import load_beir
+    from rag_pipelines.pipeline.tuning.finetune import finetune_embedding, load_finetune_record
+
+    settings = tuned.config.embedding.finetune
+    assert settings is not None
+    plain = settings.model_copy(update={"output": "fold0_out", "hard_negatives": False})
+    config = tuned.config.model_copy(
+        update={"embedding": tuned.config.embedding.model_copy(update={"finetune": plain})}
+    )
+    report = finetune_embedding(PipelineContext(config), leave_out=Fold(0))
+    tune, _ = load_beir(plain.queries, plain.qrels).split(plain.holdout_fraction, plain.seed)
+    outside = [q for q in tune.queries if not Fold(0).contains(q)]
+    ignoring_the_fold = min(len(tune.queries), plain.max_queries or len(tune.queries))
+    assert 0 < len(outside) < ignoring_the_fold  # so the count below can tell them apart
+    assert report.record.train_queries == len(outside)
+    assert not report.reused and Path(report.record.model_path).name == "fold0_out"
+    assert load_finetune_record(tuned.model_dir) != report.record  # the full model is kept

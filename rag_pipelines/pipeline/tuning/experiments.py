@@ -121,7 +121,7 @@ def build_variant(
         embed(vctx, shard, model)
     store = open_vector_store(config.index.qdrant, vctx.workspace)
     try:
-        _retire_if_stale(vctx)
+        retire_if_stale(vctx)
         remove_incomplete_builds(vctx, store)
         version = snapshot_corpus(vctx).snapshot.version
         build_vector_index(vctx, version, store)
@@ -174,15 +174,17 @@ def _copy_documents(ctx: PipelineContext, vctx: PipelineContext, shard: Shard) -
         target.failures_path(source, k).unlink(missing_ok=True)
 
 
-def _retire_if_stale(vctx: PipelineContext) -> None:
+def retire_if_stale(vctx: PipelineContext) -> None:
     """Retire the newest version if it would be reused with other retrieval settings.
 
     A version is reused when its chunks, model and index settings match, but fusion lives in
-    its manifest (and fusion.json): a variant whose fusion changed needs a new version.
+    its manifest (and fusion.json): a variant whose fusion changed needs a new version. The
+    live version is never retired.
     """
     registry = vctx.registry
     versions = registry.versions()
-    if not versions:
+    live = registry.live()
+    if not versions or (live is not None and live.version == versions[-1]):
         return
     newest = versions[-1]
     retrieval = vctx.config.retrieval.model_dump(mode="json")

@@ -31,6 +31,7 @@ from rag_pipelines.embedding.identity import configured_identity
 from rag_pipelines.embedding.model import SentenceTransformerModel
 from rag_pipelines.embedding.resolve import resolve_model
 from rag_pipelines.errors import RagPipelinesError
+from rag_pipelines.evaluation.crossfit import Fold
 from rag_pipelines.evaluation.dense import dense_document_run
 from rag_pipelines.evaluation.golden import GoldenSet, load_beir
 from rag_pipelines.evaluation.metrics import evaluate
@@ -95,10 +96,12 @@ def finetune_embedding(
     ctx: PipelineContext,
     progress: Progress | None = None,
     live: Callable[[], VersionIndex] | None = None,
+    leave_out: Fold | None = None,
 ) -> FinetuneReport:
     """Fine-tune (or reuse an identical earlier fine-tune) and compare it with the base model.
 
     `live` opens the published version; only `hard_negatives` needs it (to mine negatives).
+    `leave_out` trains on the tuning queries outside that fold only (cross-fitting).
     """
     started = time.perf_counter()
     settings = ctx.config.embedding.finetune
@@ -114,6 +117,7 @@ def finetune_embedding(
         # without hard negatives, the key of fine-tunes made before that option existed
         settings.model_dump_json(exclude=None if settings.hard_negatives else {"hard_negatives"}),
         *sorted(c.text_hash for c in chunks),
+        *([f"leave_out:{leave_out.index}/{leave_out.count}"] if leave_out else []),
     )[:16]
     existing = load_finetune_record(output)
     if existing is not None and existing.key == key:
@@ -124,6 +128,8 @@ def finetune_embedding(
     tune, holdout = _in_corpus(golden, set(documents)).split(
         settings.holdout_fraction, settings.seed
     )
+    if leave_out is not None:
+        tune = tune.subset([q for q in tune.queries if not leave_out.contains(q)], tune.name)
     if settings.max_queries is not None:
         tune = tune.subset(list(tune.queries)[: settings.max_queries], tune.name)
     base = SentenceTransformerModel(base_settings)
