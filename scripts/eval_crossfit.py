@@ -10,9 +10,10 @@ each tuning query's dense leg from the model that never saw it (exact search ove
 as levers_finetuned.py), BM25 k1 0.9 / b 0.5 and the graph leg as there; fusion chosen by the
 pipeline's own grid and rule (`tune`, RRF and min-max) on those 554 out-of-fold rankings. Then
 the full fine-tuned model is published with that fusion fixed (eval_serve_finetuned.py
---fusion-from) and scored on the 255 held-back queries; LIVE is rolled back. Adoption rule,
-fixed in advance: the cross-fitted fusion is served iff its held-back hybrid nDCG@10 is at
-least the plain served version's (--plain). Held-back judgements choose nothing else.
+--fusion-from) and scored on the 255 held-back queries; LIVE is rolled back. The held-back
+figure is reported beside the plain served version's (--plain) and chooses nothing: `make
+eval` serves the plain recipe whatever it says (choosing between the two by held-back would
+use held-back judgements for a choice).
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def tune_out_of_fold(state: Path, result: dict[str, object]) -> None:
 
 
 def serve(state: Path, out: Path, result: dict[str, object], plain: Path) -> None:
-    """Publish the full fine-tuned model with the chosen fusion fixed; adopt it by the rule."""
+    """Publish the full fine-tuned model with the chosen fusion fixed; report beside plain."""
     served = state / "serve_crossfit.json"
     started = time.perf_counter()
     command = [sys.executable, str(REPO / "scripts" / "eval_serve_finetuned.py")]
@@ -173,15 +174,14 @@ def serve(state: Path, out: Path, result: dict[str, object], plain: Path) -> Non
     mine = found["scores"]["fine-tuned"]["hybrid holdout"]["ndcg@10"]
     before = json.loads(plain.read_text())["scores"]["fine-tuned"] if plain.exists() else None
     baseline = before["hybrid holdout"]["ndcg@10"] if before else None
-    # fixed before any result: serve the cross-fitted fusion iff it is at least as good on
-    # held-back as the plain served version (one comparison of two candidates, reported)
-    result["adoption"] = {
-        "rule": "cross-fitted fusion served iff its held-back hybrid nDCG@10 >= the plain one's",
+    # reported only: held-back figures choose nothing (make eval serves the plain recipe)
+    result.pop("adoption", None)
+    result["comparison"] = {
+        "note": "reported only; held-back figures choose nothing",
         "crossfit_holdout_hybrid_ndcg@10": mine,
         "plain_holdout_hybrid_ndcg@10": baseline,
-        "adopted": baseline is not None and mine >= baseline,
     }
-    print(json.dumps(result["adoption"]), flush=True)
+    print(json.dumps(result["comparison"]), flush=True)
 
 
 def _documents(chunk_ids: list[str], doc_of: dict[str, str]) -> dict[str, float]:
@@ -204,7 +204,7 @@ def main() -> None:
         "--plain",
         type=Path,
         default=REPO / "bench-results" / "serve_finetuned.json",
-        help="eval_serve_finetuned.py's result for the plain recipe (the adoption baseline)",
+        help="eval_serve_finetuned.py's result for the plain recipe (reported beside)",
     )
     args = parser.parse_args()
     result = json.loads(args.out.read_text()) if args.out.exists() else {}
