@@ -9,9 +9,16 @@ import yaml
 
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.context import PipelineContext
+from rag_pipelines.index.stores import open_vector_store
+from rag_pipelines.pipeline.build.candidate import complete_candidate
 from rag_pipelines.pipeline.build.chunks import chunk
 from rag_pipelines.pipeline.build.documents import ingest
 from rag_pipelines.pipeline.build.embeddings import embed
+from rag_pipelines.pipeline.build.indexes import (
+    build_bm25_index,
+    build_graph_index,
+    build_vector_index,
+)
 from rag_pipelines.pipeline.build.snapshot import snapshot_corpus
 from tests.conftest import FakeEmbedder
 
@@ -33,11 +40,20 @@ def _context(tmp_path: Path, extra: dict[str, Any]) -> PipelineContext:
 
 
 def _snapshot(ctx: PipelineContext, tokenizer: object) -> tuple[str, bool]:
+    """Run the build to a complete version; the version and whether it was reused."""
     ingest(ctx, "docs")
     chunk(ctx, "docs", tokenizer)  # type: ignore[arg-type]
     embed(ctx, "docs", FakeEmbedder())
     report = snapshot_corpus(ctx)
-    return report.snapshot.version, report.reused
+    version = report.snapshot.version
+    if not report.reused:
+        store = open_vector_store(ctx.config.index.qdrant, ctx.workspace)
+        build_vector_index(ctx, version, store)
+        build_bm25_index(ctx, version, store)
+        build_graph_index(ctx, version)
+        complete_candidate(ctx, version, store.kind)
+        store.close()
+    return version, report.reused
 
 
 def test_a_fusion_change_makes_a_new_version(tmp_path: Path, tokenizer: object) -> None:
