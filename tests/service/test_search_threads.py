@@ -42,12 +42,12 @@ def test_plain_searches_skip_the_thread_pool_and_reranked_ones_use_it(
     example_config: SourcesFile, placed: list[bool]
 ) -> None:
     """Plain: on the loop (no hand-offs); rerank asked: a worker thread (the loop stays free)."""
-    with serving(create_app(PipelineContext(example_config))) as url:
-        with httpx.Client(base_url=url, timeout=60.0) as http:
-            for mode in ("dense", "bm25", "hybrid"):
-                body = {"query": "incident response", "mode": mode}
-                assert http.post("/v1/search", json=body).status_code == 200
-            body = {"query": "incident response", "rerank": True}
+    app = create_app(PipelineContext(example_config))
+    with serving(app) as url, httpx.Client(base_url=url, timeout=60.0) as http:
+        for mode in ("dense", "bm25", "hybrid"):
+            body = {"query": "incident response", "mode": mode}
             assert http.post("/v1/search", json=body).status_code == 200
-            assert http.get("/healthz").status_code == 200
+        body = {"query": "incident response", "rerank": True}
+        assert http.post("/v1/search", json=body).status_code == 200
+        assert http.get("/healthz").status_code == 200
     assert placed == [True, True, True, False]
