@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 K8S_CONFIG_TAG = "dagster-k8s/config"
 GPU_RESOURCE = "nvidia.com/gpu"
+STOP_GRACE_S = 10.0  # seconds a worker gets to exit on SIGTERM before it is killed
 
 
 def cuda_device_count() -> int:
@@ -96,7 +97,7 @@ class DevicePool:
         if self._pool is None:
             log.info("starting an embedding pool on %s", ", ".join(self.devices))
             self._pool = self.model.start_multi_process_pool(target_devices=self.devices)
-            self._stop = weakref.finalize(self, self.model.stop_multi_process_pool, self._pool)
+            self._stop = weakref.finalize(self, stop_pool, self._pool)
         vectors = self.model.encode(
             texts,
             pool=self._pool,
@@ -113,6 +114,26 @@ class DevicePool:
         if self._stop is not None:
             self._stop()
         self._pool = self._stop = None
+
+
+def stop_pool(pool: dict[str, Any]) -> None:
+    """Stop a sentence-transformers pool: SIGTERM, then SIGKILL after STOP_GRACE_S.
+
+    sentence-transformers' own stop joins without a timeout, so a worker that ignores SIGTERM
+    (the ignore is inherited from a parent process that set it) hung its caller for ever.
+    """
+    for process in pool["processes"]:
+        process.terminate()
+    for process in pool["processes"]:
+        process.join(STOP_GRACE_S)
+        if process.is_alive():
+            log.warning("embedding worker %s ignored SIGTERM; killing it", process.pid)
+            process.kill()
+            process.join()
+        process.close()
+    pool["input"].cancel_join_thread()
+    pool["input"].close()
+    pool["output"].close()
 
 
 def gpu_k8s_config(

@@ -130,9 +130,21 @@ def test_dagster_accepts_the_tags_as_op_tags() -> None:
     assert json.loads(op_tags[K8S_CONFIG_TAG]) == gpu_k8s_config(gpus=1)
 
 
-def test_pool_on_two_cpu_processes_matches_single_process(minilm: Any) -> None:
-    """Two worker processes (devices [cpu, cpu]) give the single-process vectors, in order."""
+def test_pool_on_two_cpu_processes_matches_single_process(
+    minilm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two worker processes (devices [cpu, cpu]) give the single-process vectors, in order.
+
+    Regression: the workers here inherit an ignored SIGTERM, and closing the pool hung for ever.
+    """
+    import signal
+    import time
+
+    from rag_pipelines.embedding import multi_device
     from rag_pipelines.embedding.model import SentenceTransformerModel
+
+    monkeypatch.setattr(multi_device, "STOP_GRACE_S", 2.0)
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited by the workers
 
     texts = [
         f"Claim {i}: protein {i % 5} regulates gene expression in cell line {i}." for i in range(20)
@@ -152,4 +164,7 @@ def test_pool_on_two_cpu_processes_matches_single_process(minilm: Any) -> None:
         single = pooled.encode(texts[:3])  # one batch or less stays in-process
         np.testing.assert_allclose(single, want[:3], atol=1e-5)
     finally:
+        signal.signal(signal.SIGTERM, previous)
+        started = time.monotonic()
         pooled.pool.close()
+        assert time.monotonic() - started < 30
