@@ -93,7 +93,6 @@ def main() -> None:
     from rag_pipelines.index.records import load_fusion_record
     from rag_pipelines.index.stores import open_vector_store
     from rag_pipelines.pipeline.publish import rollback
-    from rag_pipelines.pipeline.tuning.experiments import retire_if_stale
     from rag_pipelines.retrieval.open import open_version
 
     base = load_sources_file(args.state / "sources.yaml")
@@ -109,7 +108,6 @@ def main() -> None:
     ctx = PipelineContext(config)
     before = ctx.registry.live()
     assert before is not None, "nothing is published; run scripts/eval_scifact.py first"
-    retire_if_stale(ctx)  # a version built with other fusion settings would be reused as is
     started = time.perf_counter()
     runs = materialize_pipeline(config, dg.DagsterInstance.ephemeral(), raise_on_error=False)
     build_seconds = round(time.perf_counter() - started, 1)

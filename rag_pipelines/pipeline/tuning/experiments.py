@@ -121,7 +121,6 @@ def build_variant(
         embed(vctx, shard, model)
     store = open_vector_store(config.index.qdrant, vctx.workspace)
     try:
-        retire_if_stale(vctx)
         remove_incomplete_builds(vctx, store)
         version = snapshot_corpus(vctx).snapshot.version
         build_vector_index(vctx, version, store)
@@ -172,27 +171,6 @@ def _copy_documents(ctx: PipelineContext, vctx: PipelineContext, shard: Shard) -
         shutil.copyfile(main.failures_path(source, k), target.failures_path(source, k))
     else:
         target.failures_path(source, k).unlink(missing_ok=True)
-
-
-def retire_if_stale(vctx: PipelineContext) -> None:
-    """Retire the newest version if it would be reused with other retrieval settings.
-
-    A version is reused when its chunks, model and index settings match, but fusion lives in
-    its manifest (and fusion.json): a variant whose fusion changed needs a new version. The
-    live version is never retired.
-    """
-    registry = vctx.registry
-    versions = registry.versions()
-    live = registry.live()
-    if not versions or (live is not None and live.version == versions[-1]):
-        return
-    newest = versions[-1]
-    retrieval = vctx.config.retrieval.model_dump(mode="json")
-    tuned = load_fusion_record(registry.build_path(newest)) is not None
-    if registry.manifest(newest).retrieval != retrieval or (
-        tuned and not vctx.config.evaluation.tune_fusion
-    ):
-        registry.retire(newest)
 
 
 def _prune(vctx: PipelineContext, store: VectorStore, keep: str) -> None:
