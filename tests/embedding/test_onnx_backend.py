@@ -13,7 +13,7 @@ from rag_pipelines.config.models import EmbeddingSettings
 from rag_pipelines.embedding.backend import BackendUnavailable, select_backend
 from rag_pipelines.embedding.identity import configured_identity
 from rag_pipelines.embedding.model import SentenceTransformerModel
-from rag_pipelines.embedding.onnx_encoder import cosines
+from rag_pipelines.embedding.onnx_encoder import cosines, single_text_tokenizer
 from rag_pipelines.embedding.onnx_export import artifact_dir
 from rag_pipelines.errors import ModelLoadError
 
@@ -167,6 +167,49 @@ def test_onnx_batches_are_length_sorted_and_sized(
         assert shapes[0][1] > shapes[1][1] >= shapes[2][1]  # padded lengths shrink
     one_by_one = np.stack([onnx_model.encode([t])[0] for t in texts])
     assert cosines(vectors, one_by_one).min() >= 0.9999
+
+
+def test_a_single_query_takes_the_lean_path_with_the_same_vector(
+    onnx_model: SentenceTransformerModel, abstracts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One text is tokenized by the Rust tokenizer (truncated like the batch path, long
+    abstracts included) and pooled without a mask: the same vector as in a batch."""
+    encoder = onnx_model.onnx
+    assert encoder is not None and encoder._single is not None
+    batch = onnx_model.encode(abstracts)
+    calls: list[int] = []
+    real_tokenize = encoder._tokenize
+
+    def spy_tokenize(texts: list[str]) -> dict[str, np.ndarray]:
+        calls.append(len(texts))
+        return real_tokenize(texts)
+
+    monkeypatch.setattr(encoder, "_tokenize", spy_tokenize)
+    one_by_one = np.stack([onnx_model.encode([t])[0] for t in abstracts])
+    assert calls == []  # no single text went through the transformers wrapper
+    assert cosines(one_by_one, batch).min() >= 0.99999
+    np.testing.assert_allclose(np.linalg.norm(one_by_one, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_lean_tokenizer_truncates_like_the_transformers_call(
+    onnx_model: SentenceTransformerModel, abstracts: list[str]
+) -> None:
+    """Its ids equal the wrapper's for every text, cut at max_seq_length; a tokenizer without a
+    Rust backend gets no lean path."""
+    encoder = onnx_model.onnx
+    assert encoder is not None
+    tokenizer, limit = encoder.tokenizer, encoder.max_seq_length
+    single = single_text_tokenizer(tokenizer, limit)
+    assert single is not None
+    longest = 0
+    for text in abstracts:
+        ids = single.encode(text.strip()).ids
+        longest = max(longest, len(ids))
+        assert ids == list(
+            tokenizer([text.strip()], truncation=True, max_length=limit)["input_ids"][0]
+        )
+    assert longest == limit  # some abstracts were cut
+    assert single_text_tokenizer(object(), limit) is None
 
 
 def test_the_fp32_backend_serves_the_fused_export(
