@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag_pipelines.config.models import EvalSetSettings, QualityGate
+from rag_pipelines.config.models import EvalSetSettings, QualityGate, SourcesFile
 from rag_pipelines.evaluation.golden import GoldenSet, load_beir
 from rag_pipelines.evaluation.leg_runs import LegRuns, run_legs
 from rag_pipelines.evaluation.metrics import evaluate
@@ -17,6 +17,18 @@ from rag_pipelines.retrieval.models import Mode
 
 QUALITY = "quality.json"
 Scores = dict[str, dict[str, dict[str, float]]]  # set → mode → metric → value
+
+
+def gate_part(config: SourcesFile) -> str:
+    """The part of the golden sets the gate (and experiments) score: "holdout" when anything is
+    trained or tuned on their judged queries (fusion tuning, a fine-tuned embedder, a trained
+    reranker) — those queries would flatter it —, else "all"."""
+    trained = (
+        config.evaluation.tune_fusion
+        or config.embedding.finetune is not None
+        or config.retrieval.rerank.train is not None
+    )
+    return "holdout" if trained else "all"
 
 
 def golden_sets(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag_pipelines.asset_graph import DATA_QUALITY, RETRIEVAL_QUALITY
 from rag_pipelines.context import PipelineContext
-from rag_pipelines.evaluation.quality import evaluate_version, gate, golden_sets
+from rag_pipelines.evaluation.quality import evaluate_version, gate, gate_part, golden_sets
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.pipeline.checks.blocking import CheckOutcome, record
 from rag_pipelines.pipeline.checks.data_quality import inspect_version
@@ -31,7 +31,7 @@ def check_data_quality(
 def check_retrieval_quality(ctx: PipelineContext, version: str, store: VectorStore) -> CheckOutcome:
     """The candidate's golden-set metrics against the floor and against the live version."""
     settings = ctx.config.evaluation
-    part = "holdout" if settings.tune_fusion else "all"
+    part = gate_part(ctx.config)
     feedback = ctx.workspace.feedback_set_dir if settings.use_feedback else None
     sets = golden_sets(settings.sets, part, feedback)
     if not sets:

@@ -21,7 +21,7 @@ from rag_pipelines.embedding.model import SentenceTransformerModel
 from rag_pipelines.errors import RagPipelinesError
 from rag_pipelines.evaluation.experiments import VariantResult, describe_changes, variant_config
 from rag_pipelines.evaluation.golden import GoldenSet
-from rag_pipelines.evaluation.quality import evaluate_version, golden_sets
+from rag_pipelines.evaluation.quality import evaluate_version, gate_part, golden_sets
 from rag_pipelines.index.records import load_fusion_record
 from rag_pipelines.index.stores import open_vector_store
 from rag_pipelines.index.vector_store import VectorStore
@@ -80,7 +80,7 @@ def run_experiments(
     started = time.perf_counter()
     settings = ctx.config.evaluation
     # The same queries the retrieval_quality check uses, so the numbers line up with it.
-    part = "holdout" if settings.tune_fusion else "all"
+    part = gate_part(ctx.config)
     feedback = ctx.workspace.feedback_set_dir if settings.use_feedback else None
     sets = golden_sets(settings.sets, part, feedback)
     if not sets:
