@@ -222,16 +222,21 @@ def render(results: dict[str, object]) -> str:
                 )
     lines += [
         "",
-        "| chunks | HTTP mode | round trip p50 ms | engine took_ms p50 | overhead p50 / p95 ms |",
-        "| --- | --- | --- | --- | --- |",
+        "| chunks | HTTP mode | client | round trip p50 ms | engine took_ms p50 "
+        "| overhead p50 / p95 ms |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for size, r in results["sizes"].items():  # type: ignore[attr-defined]
         for mode, h in r.get("http", {}).items():
-            trip, took, over = h["round_trip"], h["engine_took"], h["overhead"]
-            lines.append(
-                f"| {size} | {mode} | {trip['p50_ms']} | {took['p50_ms']} | "
-                f"{over['p50_ms']} / {over['p95_ms']} |"
+            clients = [("httpx", h)] + (
+                [("bare socket", h["raw_socket"])] if "raw_socket" in h else []
             )
+            for client, c in clients:
+                trip, took, over = c["round_trip"], c["engine_took"], c["overhead"]
+                lines.append(
+                    f"| {size} | {mode} | {client} | {trip['p50_ms']} | {took['p50_ms']} | "
+                    f"{over['p50_ms']} / {over['p95_ms']} |"
+                )
     lines += ["", "| chunks | baseline p50 / ours p50 | ratio |", "| --- | --- | --- |"]
     for size, r in results["sizes"].items():  # type: ignore[attr-defined]
         for pair, ratio in r["ratios_p50"].items():
