@@ -76,7 +76,7 @@ def main() -> None:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "model": model.fingerprint.key,
         "encoder_backend": model.backend,
-        "onnx_spin": os.environ.get("RAG_ONNX_SPIN", "0"),  # idle ONNX Runtime threads spin
+        "onnx_spin": os.environ.get("RAG_ONNX_SPIN", "run"),  # run (default) / 1 / 0
         "onnx_fuse": os.environ.get("RAG_ONNX_FUSE", "1"),  # 0: the plain fp32 export
         "queries": len(queries),
         "sizes": {},

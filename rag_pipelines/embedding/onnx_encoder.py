@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from rag_pipelines.errors import ModelLoadError
+from rag_pipelines.errors import ConfigError, ModelLoadError
 
 Batch = dict[str, np.ndarray]
 MIN_COSINE = 0.9999
-SPIN_ENV = "RAG_ONNX_SPIN"  # 1: idle ONNX Runtime threads spin (dedicated cores)
+SPIN_ENV = "RAG_ONNX_SPIN"  # run (default) / 1 / 0: see SPIN_MODES
 VERIFY_TEXTS = (
     "Aspirin reduces the risk of myocardial infarction.",
     "  Leading and trailing spaces are stripped the way sentence-transformers strips them.  ",
@@ -143,21 +143,38 @@ def single_text_tokenizer(tokenizer: Any, max_seq_length: int) -> Any | None:
     return single
 
 
-def cpu_session(path: Path, threads: int = 0) -> Any:
-    """An ONNX Runtime CPU session; its idle threads sleep unless `$RAG_ONNX_SPIN` is 1.
+SPIN_MODES = {  # $RAG_ONNX_SPIN -> (allow_spinning, force_spinning_stop)
+    "run": ("1", "1"),  # default: threads spin while a call runs, sleep as soon as it returns
+    "1": ("1", "0"),  # they spin between calls too (cores the service has to itself)
+    "0": ("0", "0"),  # they never spin
+}
 
-    Spinning threads answer the next call sooner (query embedding p50 2.4 vs 3.7 ms on 2 idle
-    cores) but keep both cores busy after each call, which slowed everything else on a shared
-    machine (hybrid p50 on 2 busy cores about halved without spinning): spin on cores the
-    service has to itself.
+
+def spin_settings() -> tuple[str, str]:
+    """ONNX Runtime's allow_spinning and force_spinning_stop for `$RAG_ONNX_SPIN`."""
+    value = os.environ.get(SPIN_ENV, "run").strip().lower() or "run"
+    if value not in SPIN_MODES:
+        raise ConfigError(f"${SPIN_ENV}", [f"{value!r}: use run (the default), 1 or 0"])
+    return SPIN_MODES[value]
+
+
+def cpu_session(path: Path, threads: int = 0) -> Any:
+    """An ONNX Runtime CPU session whose threads spin as `$RAG_ONNX_SPIN` says.
+
+    Within a call, spinning threads pick up the next parallel section at once (query embedding
+    p50 ~2.8 vs ~3.4 ms without spinning on 2 idle cores: README § Query latency);
+    between calls, spinning keeps both cores busy, which slowed everything else on a shared
+    machine (hybrid p50 on 2 busy cores about halved without it). The default spins during a
+    call and stops as soon as it returns (`session.force_spinning_stop`).
     """
     import onnxruntime as ort
 
+    allow, stop = spin_settings()
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.log_severity_level = 3
-    spin = "1" if os.environ.get(SPIN_ENV, "0") == "1" else "0"
-    options.add_session_config_entry("session.intra_op.allow_spinning", spin)
+    options.add_session_config_entry("session.intra_op.allow_spinning", allow)
+    options.add_session_config_entry("session.force_spinning_stop", stop)
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

@@ -13,9 +13,15 @@ from rag_pipelines.config.models import EmbeddingSettings
 from rag_pipelines.embedding.backend import BackendUnavailable, select_backend
 from rag_pipelines.embedding.identity import configured_identity
 from rag_pipelines.embedding.model import SentenceTransformerModel
-from rag_pipelines.embedding.onnx_encoder import cosines, single_text_tokenizer
+from rag_pipelines.embedding.onnx_encoder import (
+    SPIN_ENV,
+    cosines,
+    cpu_session,
+    single_text_tokenizer,
+    spin_settings,
+)
 from rag_pipelines.embedding.onnx_export import artifact_dir
-from rag_pipelines.errors import ModelLoadError
+from rag_pipelines.errors import ConfigError, ModelLoadError
 
 
 @pytest.fixture(scope="module")
@@ -281,3 +287,33 @@ def test_a_failed_fusion_is_remembered_and_not_retried(
         assert model.onnx is not None and model.onnx.path.name == "model.onnx"
     assert len(calls) == 1
     assert [p.name for p in tmp_path.rglob("model.fused.*")] == ["model.fused.unavailable"]
+
+
+@pytest.mark.parametrize(
+    ("value", "allow", "stop"),
+    [(None, "1", "1"), ("run", "1", "1"), ("1", "1", "0"), ("0", "0", "0"), (" RUN ", "1", "1")],
+)
+def test_sessions_spin_as_rag_onnx_spin_says(
+    onnx_model: SentenceTransformerModel,
+    monkeypatch: pytest.MonkeyPatch,
+    value: str | None,
+    allow: str,
+    stop: str,
+) -> None:
+    """Default: threads spin during a call and stop when it returns; 1 spins between calls too;
+    0 never spins."""
+    if value is None:
+        monkeypatch.delenv(SPIN_ENV, raising=False)
+    else:
+        monkeypatch.setenv(SPIN_ENV, value)
+    assert onnx_model.onnx is not None
+    options = cpu_session(onnx_model.onnx.path).get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == allow
+    assert options.get_session_config_entry("session.force_spinning_stop") == stop
+
+
+def test_an_unknown_spin_setting_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A typo is refused with the values that work, not silently read as 'never spin'."""
+    monkeypatch.setenv(SPIN_ENV, "yes")
+    with pytest.raises(ConfigError, match="run \\(the default\\), 1 or 0"):
+        spin_settings()
