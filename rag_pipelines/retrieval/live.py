@@ -55,12 +55,6 @@ class LiveIndex:
         return self._store
 
     @property
-    def reranks_by_default(self) -> bool:
-        """Whether the served version reranks a search that does not say."""
-        handle = self._current
-        return bool(handle and handle.index.rerank_default and handle.index.reranker is not None)
-
-    @property
     def version(self) -> str | None:
         """The version currently served."""
         handle = self._current

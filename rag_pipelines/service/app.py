@@ -23,6 +23,7 @@ from rag_pipelines.feedback.store import FeedbackRecord, FeedbackStore
 from rag_pipelines.index.layout import CHUNKS, DOCUMENTS
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.lineage import ChunkNotFound, Lineage, chunk_lineage
+from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.retrieval.live import LiveIndex
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import SearchResponse
@@ -143,32 +144,46 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         # it runs on the event loop, skipping two thread hand-offs (each a wake-up of an idle
         # core; HTTP overhead p50 2.2-2.5 -> 1.6-2.0 ms for hybrid, bench_http.py). Reranking
         # (a cross-encoder, up to its budget) and a first load of the index go to a thread.
-        slow = body.rerank or (body.rerank is None and live.reranks_by_default)
-        if slow or live.version is None:
+        # Whether it reranks is read off the version acquired, so a version switching to
+        # reranking by default meanwhile cannot put a reranked search on the event loop.
+        if live.version is None:
             return await run_in_threadpool(run_search, body, caller)
-        return run_search(body, caller)
-
-    def run_search(body: SearchRequest, caller: Principal) -> Response:
-        """The search route's work (see `search`)."""
-        mode = body.mode or ctx.config.retrieval.default_mode
         started = time.perf_counter()
         with live.acquire() as index:
-            if body.filters.sources:
-                # Only sources the caller can read count as known: others are not confirmed.
-                visible = manifest_for(index.manifest, index.lookup, caller.readers)["sources"]
-                try:
-                    require_known_sources(body.filters.sources, visible)
-                except UnknownSourceError as exc:
-                    detail = {"field": "filters.sources", "message": str(exc)}
-                    return error_response(400, "unknown_source", str(exc), [detail])
-            response = index.search(
-                body.query,
-                depth_for(body.offset, body.top_k),
-                mode,
-                body.rerank,
-                body.filters.to_payload_filter(),
-                readers=caller.readers,
+            reranks = index.reranker is not None and (
+                body.rerank or (body.rerank is None and index.rerank_default)
             )
+            if reranks:
+                return await run_in_threadpool(search_on, index, body, caller, started)
+            return search_on(index, body, caller, started)
+
+    def run_search(body: SearchRequest, caller: Principal) -> Response:
+        """The search route's work on the version served when it starts (see `search`)."""
+        started = time.perf_counter()
+        with live.acquire() as index:
+            return search_on(index, body, caller, started)
+
+    def search_on(
+        index: VersionIndex, body: SearchRequest, caller: Principal, started: float
+    ) -> Response:
+        """One search on an acquired version: the response, serialized once."""
+        mode = body.mode or ctx.config.retrieval.default_mode
+        if body.filters.sources:
+            # Only sources the caller can read count as known: others are not confirmed.
+            visible = manifest_for(index.manifest, index.lookup, caller.readers)["sources"]
+            try:
+                require_known_sources(body.filters.sources, visible)
+            except UnknownSourceError as exc:
+                detail = {"field": "filters.sources", "message": str(exc)}
+                return error_response(400, "unknown_source", str(exc), [detail])
+        response = index.search(
+            body.query,
+            depth_for(body.offset, body.top_k),
+            mode,
+            body.rerank,
+            body.filters.to_payload_filter(),
+            readers=caller.readers,
+        )
         response = page_of(response, body.offset, body.top_k, body.min_score)
         metrics.search_latency.labels(mode=mode, reranked=str(response.reranked).lower()).observe(
             time.perf_counter() - started

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import dagster as dg
 import httpx
@@ -12,28 +12,10 @@ from assets.runs import materialize_pipeline
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.retrieval.live import LiveIndex
-from rag_pipelines.retrieval.rerank import CrossEncoderReranker, Reranked
 from rag_pipelines.service.app import create_app
+from tests.rerankers import SpyReranker
 from tests.security.corpus import KEYS, write_config
 from tests.service.server import serving
-
-
-class SpyReranker(CrossEncoderReranker):
-    """Records every passage it is asked to score and reverses their order.
-
-    Stands in for a cross-encoder where the claim is what a reranker is shown, not its quality.
-    """
-
-    def __init__(self) -> None:  # no model to load
-        self.seen: list[str] = []
-
-    def rerank(self, query: str, passages: Sequence[str], budget_ms: int) -> Reranked:
-        """Reverse order, scores descending along it."""
-        self.seen.extend(passages)
-        order = list(reversed(range(len(passages))))
-        return Reranked(
-            order, {i: float(r) for r, i in enumerate(reversed(order))}, len(order), False
-        )
 
 
 @pytest.fixture(scope="package")

@@ -12,7 +12,7 @@ from rag_pipelines.config.access import ServiceSettings
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.service.app import create_app
-from tests.security.conftest import SpyReranker
+from tests.rerankers import SpyReranker
 from tests.security.corpus import ACQUISITION, SALARIES, SALARY_QUERY, ZEPHYR_QUERY
 from tests.service.server import serving
 
