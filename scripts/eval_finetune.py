@@ -1,6 +1,7 @@
 """Fine-tune MiniLM on SciFact's tuning queries; base vs fine-tuned dense retrieval on held-back.
 
 Usage: python scripts/eval_finetune.py [--state DIR] [--out FILE] [--hard-negatives]
+                                       [--pseudo-queries N]
 
 `make eval` (scripts/eval_scifact.py) runs this as its last step. Run alone, it reuses the
 state `make eval` left in --state (sources.yaml, parsed chunks, embedding cache) and adds its
@@ -10,6 +11,8 @@ queries (the same hash split as the golden set, so the held-back queries are nev
 then exact dense search over every chunk with each model, scored by ranx. With
 --hard-negatives, the recipe that adds a mined negative per pair (`hard_negatives: true`),
 saved as `finetuned_hn` beside the default model (`make eval` does not run it: ~1 h here).
+With --pseudo-queries N, the recipe that adds N inverse-cloze pairs from the corpus
+(`pseudo_queries: N`), saved as `finetuned_pq`: the model `make eval` serves.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ def finetune(
     hard_negatives: bool = False,
     output: str | None = None,
     leave_out: Fold | None = None,
+    pseudo_queries: int | None = None,
 ) -> FinetuneReport:
     """The plain `embedding_finetune` recipe (2 epochs) on the state's config, run in-process."""
     from rag_pipelines.config.models import EmbeddingFinetuneSettings
@@ -48,6 +52,8 @@ def finetune(
     extra: dict[str, object] = (
         {"hard_negatives": True, "output": "finetuned_hn"} if hard_negatives else {}
     )
+    if pseudo_queries:
+        extra.update({"pseudo_queries": pseudo_queries, "output": "finetuned_pq"})
     if output:
         extra["output"] = output
     settings = EmbeddingFinetuneSettings(
@@ -78,18 +84,29 @@ def finetune(
         store.close()
 
 
+def recipe_label(hard_negatives: bool, pseudo_queries: int | None) -> str:
+    """How a recipe's rows are named after 'fine-tuned MiniLM' ('' for the plain recipe)."""
+    if pseudo_queries:
+        return "+ pseudo-queries "
+    return "+ hard negatives " if hard_negatives else ""
+
+
 def finetune_rows(
-    config: SourcesFile, data: Path, rows: list[dict[str, object]], hard_negatives: bool = False
+    config: SourcesFile,
+    data: Path,
+    rows: list[dict[str, object]],
+    hard_negatives: bool = False,
+    pseudo_queries: int | None = None,
 ) -> dict[str, object]:
     """Fine-tune MiniLM on the tuning part; append base vs fine-tuned dense rows (held-back)."""
-    report = finetune(config, data, hard_negatives)
+    report = finetune(config, data, hard_negatives, pseudo_queries=pseudo_queries)
     record = report.record
-    for name in ("finetuned",) if hard_negatives else ("base", "finetuned"):
+    label = recipe_label(hard_negatives, pseudo_queries)
+    for name in ("finetuned",) if label else ("base", "finetuned"):
         rows.append(
             {
                 "mode": f"dense, {'fine-tuned' if name == 'finetuned' else 'base'} MiniLM "
-                f"{'+ hard negatives ' if hard_negatives and name == 'finetuned' else ''}"
-                "(exact search)",
+                f"{label if name == 'finetuned' else ''}(exact search)",
                 "rerank": False,
                 "holdout": record.holdout[name],
                 "ms_per_query": None,
@@ -112,6 +129,7 @@ def main() -> None:
     parser.add_argument("--state", type=Path, default=REPO / ".rag-eval")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "eval.json")
     parser.add_argument("--hard-negatives", action="store_true", help="the mined-negative recipe")
+    parser.add_argument("--pseudo-queries", type=int, help="add N inverse-cloze corpus pairs")
     args = parser.parse_args()
     from rag_pipelines.config import load_sources_file
     from rag_pipelines.ingest.connectors.beir import BeirConnector
@@ -125,12 +143,20 @@ def main() -> None:
     data = connector.path
     result = json.loads(args.out.read_text())
 
+    label = recipe_label(args.hard_negatives, args.pseudo_queries)
+    labels = (recipe_label(True, None), recipe_label(False, 1))
+
     def rerun(mode: str) -> bool:  # the rows this recipe writes again
-        return "exact search" in mode and args.hard_negatives == ("hard negatives" in mode)
+        mine = label in mode if label else not any(x in mode for x in labels)
+        return "exact search" in mode and mine
 
     rows = [r for r in result["rows"] if not rerun(r["mode"])]
-    key = "finetune_hard_negatives" if args.hard_negatives else "finetune"
-    result[key] = finetune_rows(config, Path(data), rows, args.hard_negatives)
+    key = "finetune"
+    if args.pseudo_queries:
+        key = "finetune_pseudo_queries"
+    elif args.hard_negatives:
+        key = "finetune_hard_negatives"
+    result[key] = finetune_rows(config, Path(data), rows, args.hard_negatives, args.pseudo_queries)
     result["rows"] = rows
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     from eval_scifact import render

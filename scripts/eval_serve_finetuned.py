@@ -96,7 +96,8 @@ def main() -> None:
     from rag_pipelines.retrieval.open import open_version
 
     base = load_sources_file(args.state / "sources.yaml")
-    model = args.model or base.pipeline.data_dir / "models" / "finetuned"
+    # absolute: sources.yaml reads a bare relative path as a Hugging Face id
+    model = (args.model or base.pipeline.data_dir / "models" / "finetuned").resolve()
     if not (model / "finetune.json").exists():
         sys.exit(f"no fine-tuned model in {model}; run scripts/eval_finetune.py first")
     bm25 = chosen_bm25(args.levers)

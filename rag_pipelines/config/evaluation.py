@@ -41,6 +41,12 @@ class EmbeddingFinetuneSettings(StrictModel):
         description="Give each pair a hard negative: a chunk of an unjudged document from the "
         "live version's hybrid top 30 (below its first 2 hits). Needs a published version.",
     )
+    pseudo_queries: int | None = Field(
+        None,
+        ge=1,
+        description="Add N inverse-cloze pairs from the corpus (a chunk's sentence as the query, "
+        "the rest of the chunk as the positive; chunks picked by a seeded hash, no judgements).",
+    )
 
 
 class QualityGate(StrictModel):

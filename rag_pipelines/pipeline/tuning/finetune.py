@@ -9,6 +9,8 @@ held-back part. The model is saved to `<data_dir>/models/<output>` with its own 
 sensor sees the new model, a new version is built, and the blocking checks compare it with
 the live one. With `hard_negatives`, each pair also gets a chunk of an unjudged document that
 the live version's hybrid search ranks high for the query (mined on tuning queries only).
+With `pseudo_queries`, inverse-cloze pairs from the corpus join the judged ones
+(pseudo_queries.py; no judgement is read).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from rag_pipelines.hashing import sha256_bytes, sha256_text
 from rag_pipelines.index.vector_store import PayloadFilter
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline.build.chunks import load_chunks
+from rag_pipelines.pipeline.tuning.pseudo_queries import pseudo_pairs
 from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.storage import atomic_write_text
 from rag_pipelines.training.embedding import TrainingPair, finetune_model
@@ -114,8 +117,8 @@ def finetune_embedding(
         configured_identity(base_settings),
         sha256_bytes(settings.queries.read_bytes()),
         sha256_bytes(settings.qrels.read_bytes()),
-        # without hard negatives, the key of fine-tunes made before that option existed
-        settings.model_dump_json(exclude=None if settings.hard_negatives else {"hard_negatives"}),
+        # options left off keep the key of fine-tunes made before they existed
+        settings.model_dump_json(exclude=_unset_options(settings)),
         *sorted(c.text_hash for c in chunks),
         *([f"leave_out:{leave_out.index}/{leave_out.count}"] if leave_out else []),
     )[:16]
@@ -140,6 +143,7 @@ def finetune_embedding(
             f"only {len(pairs)} judged pair(s) have their document in the corpus; "
             "check embedding.finetune.source and the qrels"
         )
+    real_pairs = len(pairs)
     if settings.hard_negatives:
         if live is None or ctx.registry.live() is None:
             raise FinetuneError(
@@ -153,8 +157,11 @@ def finetune_embedding(
             )
         finally:
             index.close()
+    if settings.pseudo_queries:
+        pairs = pairs + pseudo_pairs(chunks, settings.pseudo_queries, settings.seed)
     training = _train(base, pairs, settings, output, progress)
     training["pairs_with_negative"] = sum(p.negative is not None for p in pairs)
+    training["pseudo_pairs"] = len(pairs) - real_pairs
     tuned = SentenceTransformerModel(base_settings.model_copy(update={"model": str(output)}))
     holdout_scores = {
         "base": _dense_scores(holdout, base, base_vectors, documents),
@@ -234,6 +241,12 @@ def hybrid_documents(index: VersionIndex, source: str | None) -> Ranked:
         return list(documents.items())[:NEGATIVE_DEPTH]
 
     return ranked
+
+
+def _unset_options(settings: EmbeddingFinetuneSettings) -> set[str]:
+    """Recipe options that are off, left out of the key (so older keys stay valid)."""
+    off = set() if settings.hard_negatives else {"hard_negatives"}
+    return off | (set() if settings.pseudo_queries else {"pseudo_queries"})
 
 
 def _base_settings(ctx: PipelineContext, output: Path) -> EmbeddingSettings:
