@@ -36,7 +36,7 @@ def build_reranker_asset(
     def reranker(
         context: dg.AssetExecutionContext, candidate_index: str, vector_store: VectorStoreResource
     ) -> dg.MaterializeResult:
-        """Reranker this version uses (rerank.kind): configured, trained on judged pairs, or none."""
+        """The reranker this version uses: configured, trained on judged pairs, or none."""
         store = vector_store.get()
         with version_synced(ctx, candidate_index):
             record = _prepare(context, candidate_index, store)
