@@ -36,7 +36,7 @@ def build_reranker_asset(
     def reranker(
         context: dg.AssetExecutionContext, candidate_index: str, vector_store: VectorStoreResource
     ) -> dg.MaterializeResult:
-        """Cross-encoder this version reranks with: configured, trained on judged pairs, or none."""
+        """The reranker this version uses: configured, trained on judged pairs, or none."""
         store = vector_store.get()
         with version_synced(ctx, candidate_index):
             record = _prepare(context, candidate_index, store)
@@ -45,6 +45,7 @@ def build_reranker_asset(
             metadata={
                 "index_version": candidate_index,
                 "status": record.status,
+                "kind": record.kind,
                 "model_path": record.model_path or "",
                 "rerank_by_default": record.enabled_by_default,
                 "holdout": dg.MetadataValue.json(record.holdout),

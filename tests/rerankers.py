@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag_pipelines.retrieval.rerank import CrossEncoderReranker, Reranked
+from rag_pipelines.retrieval.rerank import Reranked
 
 
-class SpyReranker(CrossEncoderReranker):
+class SpyReranker:
     """Records every passage it is asked to score and reverses their order.
 
-    Stands in for a cross-encoder where the claim is what a reranker is shown, not its quality.
+    Stands in for a reranker (the `Reranker` protocol) where the claim is what a reranker is
+    shown, not its quality.
     """
 
     def __init__(self) -> None:  # no model to load

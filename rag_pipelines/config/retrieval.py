@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field
 from rag_pipelines.config.base import ExistingFile, StrictModel
 from rag_pipelines.config.legs import check_leg, check_mode, mode_names
 from rag_pipelines.config.legs import default_weights as leg_weights
+from rag_pipelines.config.rerankers import DEFAULT_KIND, check_reranker_kind
 
 
 def _known_leg(name: str) -> str:
@@ -17,6 +18,10 @@ def _known_leg(name: str) -> str:
 
 def _known_mode(name: str) -> str:
     return check_mode(name)
+
+
+def _known_reranker(kind: str) -> str:
+    return check_reranker_kind(kind)
 
 
 def all_modes() -> list[str]:
@@ -33,6 +38,7 @@ def default_weights() -> dict[str, float]:
 
 Leg = Annotated[str, AfterValidator(_known_leg)]
 Mode = Annotated[str, AfterValidator(_known_mode)]  # a leg's name, or "hybrid"
+RerankerKind = Annotated[str, AfterValidator(_known_reranker)]
 
 
 class FusionSettings(StrictModel):
@@ -56,15 +62,23 @@ class FusionSettings(StrictModel):
 
 
 class RerankSettings(StrictModel):
-    """Cross-encoder reranking of the fused top-N."""
+    """Reranking of the fused top-N: a cross-encoder (default) or late interaction."""
 
+    kind: RerankerKind = Field(
+        DEFAULT_KIND,
+        description="cross-encoder: a (trained or configured) CrossEncoder; late-interaction: "
+        "MaxSim over the token vectors of `model`, or of the version's own embedding model "
+        "when null (no training).",
+    )
     enabled: bool | None = Field(
         None,
         description="Rerank when a request does not say; null = only if the reranker beat "
         "hybrid retrieval on the held-back queries.",
     )
     model: str | None = Field(
-        None, description="HF id or local folder; null = the model the reranker asset trains."
+        None,
+        description="HF id or local folder; null = the model the reranker asset trains "
+        "(late-interaction: the version's embedding model).",
     )
     top_n: int = Field(30, ge=1, le=200)
     blend: float = Field(

@@ -32,6 +32,7 @@ class RerankerRecord(BaseModel):
     """Which reranker a version uses, and whether it reranks by default."""
 
     status: str = Field(description="configured | trained | reused | disabled")
+    kind: str = Field("cross-encoder", description="retrieval.rerank.kind it was built as.")
     model_path: str | None = None
     enabled_by_default: bool = False
     holdout: dict[str, float] = Field(default_factory=dict)

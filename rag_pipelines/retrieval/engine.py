@@ -33,7 +33,7 @@ from rag_pipelines.retrieval.legs.base import LegQuery, LegResult, registered_le
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import Hit, Mode, SearchResponse
 from rag_pipelines.retrieval.query_weights import QueryWeights, leg_features
-from rag_pipelines.retrieval.rerank import CrossEncoderReranker, blend_orders
+from rag_pipelines.retrieval.rerank import Reranker, blend_orders
 
 Encoder = Callable[[str], np.ndarray]
 Ordered = list[tuple[str, float, dict[str, int]]]
@@ -83,7 +83,7 @@ class VersionIndex:
         build_dir: Path,
         store: VectorStore,
         encode: Encoder,
-        reranker: CrossEncoderReranker | None = None,
+        reranker: Reranker | None = None,
         rerank_default: bool = False,
         encode_many: Callable[[list[str]], np.ndarray] | None = None,
     ) -> None:

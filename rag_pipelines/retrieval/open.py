@@ -13,9 +13,10 @@ from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.retrieval.model_cache import model_for
 from rag_pipelines.retrieval.query_weights import load_query_weights
-from rag_pipelines.retrieval.rerank import CrossEncoderReranker
+from rag_pipelines.retrieval.rerank import Reranker
+from rag_pipelines.retrieval.rerankers.base import RerankerSpec, build_reranker
 
-_rerankers: dict[str, CrossEncoderReranker] = {}
+_rerankers: dict[RerankerSpec, Reranker] = {}
 _lock = threading.Lock()
 
 
@@ -33,7 +34,14 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
     )
     record = load_reranker_record(build_dir)
     reranker = (
-        reranker_for(local_model(ctx, record.model_path), _device(ctx), reranker_onnx_dir(ctx))
+        reranker_for(
+            RerankerSpec(
+                local_model(ctx, record.model_path),
+                record.kind,
+                _device(ctx),
+                onnx_dir=reranker_onnx_dir(ctx),
+            )
+        )
         if record and record.model_path
         else None
     )
@@ -67,15 +75,12 @@ def local_model(ctx: PipelineContext, ref: str) -> str:
     return str(local) if local.exists() else ref
 
 
-def reranker_for(
-    path: str, device: str = "cpu", onnx_dir: Path | None = None
-) -> CrossEncoderReranker:
-    """One loaded cross-encoder per path and backend per process."""
-    key = f"{path}|{onnx_dir}"
+def reranker_for(spec: RerankerSpec) -> Reranker:
+    """One loaded reranker per kind, model, device and backend per process."""
     with _lock:
-        if key not in _rerankers:
-            _rerankers[key] = CrossEncoderReranker(path, device=device, onnx_dir=onnx_dir)
-        return _rerankers[key]
+        if spec not in _rerankers:
+            _rerankers[spec] = build_reranker(spec)
+        return _rerankers[spec]
 
 
 def reranker_onnx_dir(ctx: PipelineContext) -> Path | None:

@@ -1,4 +1,4 @@
-"""Cross-encoder reranking of fused candidates, batched, within a latency budget."""
+"""Reranking fused candidates: what a reranker is, the cross-encoder, and order blending."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from rag_pipelines.errors import ModelLoadError
 from rag_pipelines.retrieval.fusion import fuse_rankings
@@ -26,6 +26,27 @@ class Reranked:
     scores: dict[int, float]
     scored: int
     budget_exhausted: bool
+
+
+class Reranker(Protocol):
+    """What the engine calls: reorder passages for a query within a latency budget.
+
+    Implementations register a factory by kind (`retrieval.rerank.kind`) in
+    `rag_pipelines.config.rerankers`; build one with `rerankers.base.build_reranker`.
+    """
+
+    def rerank(self, query: str, passages: Sequence[str], budget_ms: int) -> Reranked:
+        """Scored passages best first, then the unscored ones in their given order."""
+        ...
+
+
+def reranked(scores: dict[int, float], count: int, exhausted: bool) -> Reranked:
+    """The order of `count` candidates: scored ones by score, then the rest as they came."""
+    scored = sorted(scores, key=lambda i: -scores[i])
+    rest = [i for i in range(count) if i not in scores]
+    return Reranked(
+        order=scored + rest, scores=scores, scored=len(scores), budget_exhausted=exhausted
+    )
 
 
 class CrossEncoderReranker:
@@ -75,11 +96,7 @@ class CrossEncoderReranker:
                 )
             for offset, value in enumerate(values):
                 scores[start + offset] = float(value)
-        scored = sorted(scores, key=lambda i: -scores[i])
-        rest = [i for i in range(len(passages)) if i not in scores]
-        return Reranked(
-            order=scored + rest, scores=scores, scored=len(scores), budget_exhausted=exhausted
-        )
+        return reranked(scores, len(passages), exhausted)
 
 
 def blend_orders(head: Sequence[T], rerank_order: Sequence[int], blend: float) -> list[T]:

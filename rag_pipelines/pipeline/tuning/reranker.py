@@ -1,7 +1,8 @@
 """Stage 7: the reranker a version serves with — configured, trained, or none.
 
 A trained reranker is judged on held-back queries it never saw; reranking is on by default
-only if it beats hybrid retrieval there (or the configuration forces it).
+only if it beats hybrid retrieval there (or the configuration forces it). A kind other than
+the cross-encoder needs no training: it is used as configured, like a configured model.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 import time
 from collections.abc import Callable
 
+from rag_pipelines.config.models import RerankSettings
+from rag_pipelines.config.rerankers import DEFAULT_KIND
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.resolve import bundled_model_path, resolve_model
 from rag_pipelines.evaluation.golden import GoldenSet, load_beir
@@ -19,8 +22,8 @@ from rag_pipelines.hashing import sha256_bytes, sha256_text
 from rag_pipelines.index.layout import RERANKER_RECORD
 from rag_pipelines.index.records import RerankerRecord, load_reranker_record
 from rag_pipelines.retrieval.engine import VersionIndex
-from rag_pipelines.retrieval.open import reranker_onnx_dir
-from rag_pipelines.retrieval.rerank import CrossEncoderReranker
+from rag_pipelines.retrieval.open import local_model, reranker_onnx_dir
+from rag_pipelines.retrieval.rerankers.base import RerankerSpec, build_reranker
 from rag_pipelines.storage import atomic_write_text
 from rag_pipelines.training.rerank import RECIPE, mine_pairs, train_cross_encoder
 
@@ -36,12 +39,21 @@ def prepare_reranker(
     """Decide (and if configured, train and judge) the reranker for a version."""
     build_dir = ctx.registry.build_path(version)
     settings = ctx.config.retrieval.rerank
-    settings_key = sha256_text(RECIPE, settings.model_dump_json())[:16]
+    settings_key = sha256_text(RECIPE, settings_json(settings))[:16]
     existing = load_reranker_record(build_dir)
     if existing is not None and existing.settings_key == settings_key:
         return existing
     started = time.perf_counter()
-    if settings.model:
+    if settings.kind != DEFAULT_KIND:
+        ref = settings.model or local_model(ctx, ctx.registry.manifest(version).model_ref)
+        record = RerankerRecord(
+            status="configured",
+            kind=settings.kind,
+            model_path=str(resolve_model(ref).path),
+            enabled_by_default=settings.enabled is not False,
+            note=f"{settings.kind} over {ref}" + ("" if settings.model else " (its own model)"),
+        )
+    elif settings.model:
         path = str(resolve_model(settings.model).path)
         record = RerankerRecord(
             status="configured",
@@ -57,6 +69,12 @@ def prepare_reranker(
     record.settings_key = settings_key
     atomic_write_text(build_dir / RERANKER_RECORD, record.model_dump_json(indent=2))
     return record
+
+
+def settings_json(settings: RerankSettings) -> str:
+    """The settings a record is keyed by; the default kind is left out, so records made
+    before `kind` existed still match."""
+    return settings.model_dump_json(exclude={"kind"} if settings.kind == DEFAULT_KIND else None)
 
 
 def _trained(
@@ -101,8 +119,8 @@ def _trained(
         status = "trained"
     elif (output / "training.json").exists():
         training = json.loads((output / "training.json").read_text(encoding="utf-8"))
-    index.reranker = CrossEncoderReranker(
-        str(output), max_length=train.max_length, onnx_dir=reranker_onnx_dir(ctx)
+    index.reranker = build_reranker(
+        RerankerSpec(str(output), max_length=train.max_length, onnx_dir=reranker_onnx_dir(ctx))
     )
     holdout_scores = judge(index, holdout, train.source)
     forced = ctx.config.retrieval.rerank.enabled
