@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -40,12 +40,26 @@ class Reranker(Protocol):
         ...
 
 
-def reranked(scores: dict[int, float], count: int, exhausted: bool) -> Reranked:
-    """The order of `count` candidates: scored ones by score, then the rest as they came."""
-    scored = sorted(scores, key=lambda i: -scores[i])
+def score_in_batches(
+    count: int,
+    batch_size: int,
+    deadline: float,
+    score: Callable[[int, int], Sequence[float]],
+) -> Reranked:
+    """Candidates [start, end) scored batch by batch until done or past `deadline`
+    (a perf_counter time); scored ones best first, then the rest in their given order."""
+    scores: dict[int, float] = {}
+    exhausted = False
+    for start in range(0, count, batch_size):
+        if time.perf_counter() > deadline:
+            exhausted = True
+            break
+        for offset, value in enumerate(score(start, min(start + batch_size, count))):
+            scores[start + offset] = float(value)
+    ordered = sorted(scores, key=lambda i: -scores[i])
     rest = [i for i in range(count) if i not in scores]
     return Reranked(
-        order=scored + rest, scores=scores, scored=len(scores), budget_exhausted=exhausted
+        order=ordered + rest, scores=scores, scored=len(scores), budget_exhausted=exhausted
     )
 
 
@@ -82,21 +96,19 @@ class CrossEncoderReranker:
 
     def rerank(self, query: str, passages: Sequence[str], budget_ms: int) -> Reranked:
         """Score passages batch by batch until done or over budget; best first."""
-        deadline = time.perf_counter() + budget_ms / 1000
-        scores: dict[int, float] = {}
-        exhausted = False
-        for start in range(0, len(passages), self.batch_size):
-            if time.perf_counter() > deadline:
-                exhausted = True
-                break
-            batch = list(passages[start : start + self.batch_size])
+
+        def score(start: int, end: int) -> Sequence[float]:
             with self._lock:
-                values = self.model.predict(
-                    [(query, p) for p in batch], batch_size=self.batch_size, show_progress_bar=False
+                return list(
+                    self.model.predict(
+                        [(query, p) for p in passages[start:end]],
+                        batch_size=self.batch_size,
+                        show_progress_bar=False,
+                    )
                 )
-            for offset, value in enumerate(values):
-                scores[start + offset] = float(value)
-        return reranked(scores, len(passages), exhausted)
+
+        deadline = time.perf_counter() + budget_ms / 1000
+        return score_in_batches(len(passages), self.batch_size, deadline, score)
 
 
 def blend_orders(head: Sequence[T], rerank_order: Sequence[int], blend: float) -> list[T]:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rag_pipelines.embedding.resolve import bundled_model_path
+from rag_pipelines.retrieval import rerank
 from rag_pipelines.retrieval.rerankers import late_interaction
 from rag_pipelines.retrieval.rerankers.late_interaction import LateInteractionReranker, maxsim
 
@@ -75,7 +76,9 @@ def test_unscored_passages_keep_their_order_when_the_budget_runs_out(
     reranker: LateInteractionReranker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ticks = iter(range(100))  # each look at the clock costs one second
-    monkeypatch.setattr(late_interaction, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
+    clock = SimpleNamespace(perf_counter=lambda: next(ticks))
+    monkeypatch.setattr(late_interaction, "time", clock)  # the deadline
+    monkeypatch.setattr(rerank, "time", clock)  # the batches' checks against it
     passages = ["unrelated text", "aspirin heart attack", "c", "d", "e", "f"]
     result = reranker.rerank("aspirin heart attack", passages, budget_ms=1500)
     assert result.scored == 2 and result.budget_exhausted  # one batch of two, then over budget

@@ -18,7 +18,7 @@ import numpy as np
 
 from rag_pipelines.config.rerankers import register
 from rag_pipelines.errors import ModelLoadError
-from rag_pipelines.retrieval.rerank import Reranked, reranked
+from rag_pipelines.retrieval.rerank import Reranked, score_in_batches
 from rag_pipelines.retrieval.rerankers.base import RerankerSpec
 
 KIND = "late-interaction"
@@ -99,16 +99,11 @@ class LateInteractionReranker:
         """Score passages batch by batch until done or over budget; best first."""
         deadline = time.perf_counter() + budget_ms / 1000
         q = self.encode([query])[0]
-        scores: dict[int, float] = {}
-        exhausted = False
-        for start in range(0, len(passages), self.batch_size):
-            if time.perf_counter() > deadline:
-                exhausted = True
-                break
-            batch = passages[start : start + self.batch_size]
-            for offset, matrix in enumerate(self._passage_vectors(batch)):
-                scores[start + offset] = maxsim(q, matrix)
-        return reranked(scores, len(passages), exhausted)
+
+        def score(start: int, end: int) -> list[float]:
+            return [maxsim(q, m) for m in self._passage_vectors(passages[start:end])]
+
+        return score_in_batches(len(passages), self.batch_size, deadline, score)
 
     def _passage_vectors(self, batch: Sequence[str]) -> list[np.ndarray]:
         if self.cache is None:
