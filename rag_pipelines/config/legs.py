@@ -8,14 +8,13 @@ by name on first use, as the connector registry loads connectors; nothing here i
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import threading
 from typing import Protocol
 
+from rag_pipelines.config.plugins import import_plugins
+
 LEGS_PACKAGE = "rag_pipelines.retrieval.legs"
 HYBRID = "hybrid"  # every leg, fused
-_NOT_LEGS = {"base"}
 
 
 class Leg(Protocol):
@@ -49,10 +48,7 @@ def legs() -> dict[str, Leg]:
     global _loaded
     with _lock:
         if not _loaded:
-            package = importlib.import_module(LEGS_PACKAGE)
-            for info in sorted(pkgutil.iter_modules(package.__path__), key=_builtin_order):
-                if info.name not in _NOT_LEGS:
-                    importlib.import_module(f"{package.__name__}.{info.name}")
+            import_plugins(LEGS_PACKAGE, order=_builtin_order)
             _loaded = True
         return dict(_legs)
 
@@ -106,6 +102,6 @@ def plan(mode: str, needs: dict[str, tuple[str, ...]]) -> list[list[str]]:
     return stages
 
 
-def _builtin_order(info: pkgutil.ModuleInfo) -> tuple[int, str]:
+def _builtin_order(name: str) -> tuple[int, str]:
     builtin = ("dense", "bm25", "graph")
-    return (builtin.index(info.name) if info.name in builtin else len(builtin), info.name)
+    return (builtin.index(name) if name in builtin else len(builtin), name)

@@ -7,15 +7,14 @@ calling `register`), loaded by name on first use; nothing here imports upward.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from rag_pipelines.config.plugins import import_plugins
+
 RERANKERS_PACKAGE = "rag_pipelines.retrieval.rerankers"
 DEFAULT_KIND = "cross-encoder"
-_NOT_KINDS = {"base"}
 
 # spec (rag_pipelines.retrieval.rerankers.base.RerankerSpec) -> a Reranker
 RerankerFactory = Callable[[Any], Any]
@@ -43,10 +42,7 @@ def reranker_factories() -> dict[str, RerankerFactory]:
     global _loaded
     with _lock:
         if not _loaded:
-            package = importlib.import_module(RERANKERS_PACKAGE)
-            for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-                if info.name not in _NOT_KINDS:
-                    importlib.import_module(f"{package.__name__}.{info.name}")
+            import_plugins(RERANKERS_PACKAGE)
             _loaded = True
         return dict(_factories)
 
