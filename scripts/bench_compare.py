@@ -56,6 +56,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--baseline-queries", type=int, default=50)
     parser.add_argument("--docs", type=int, default=0, help="first N documents only (0: all)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="engine modes: rounds over the queries, interleaved"
+    )
     parser.add_argument("--http-queries", type=int, default=100, help="per mode; 0: skip HTTP")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "compare.json")
     parser.add_argument(
@@ -86,11 +89,13 @@ def main() -> None:
         vectors = [model.encode([q])[0] for q in queries]
         few = args.baseline_queries
         warm = every_query[-WARMUP:]  # the last queries of the file: never timed below
-        ours = {**engine_modes(index, queries, warm), **bench_legs(index, queries, vectors)}
+        ours = {
+            **engine_modes(index, queries, warm, args.rounds, model),
+            **bench_legs(index, queries, vectors),
+        }
         depth = index.fusion.candidates  # what hybrid asks of each leg
         deep = bench_legs(index, queries, vectors, depth)
         ours.update({f"{name}@{depth}": p for name, p in deep.items()})
-        ours["query_embedding"] = timed(lambda q: model.encode([q]), queries)
         baselines = {
             "rank_bm25": bench_rank_bm25(index, replicated, queries[:few]),
             "bm25s": bench_bm25s(index, replicated, queries),
@@ -125,34 +130,55 @@ def main() -> None:
 def timed(run, items):  # type: ignore[no-untyped-def]
     """p50/p95/p99 of `run` over the items, after one warm-up call."""
     run(items[0])
+    return percentiles(sampled(run, items))
+
+
+def sampled(run, items):  # type: ignore[no-untyped-def]
+    """Seconds per call of `run` on each item."""
     samples = []
     for item in items:
         t = time.perf_counter()
         run(item)
         samples.append(time.perf_counter() - t)
-    return percentiles(samples)
+    return samples
 
 
 WARMUP = 20  # queries per mode before any timing: Edge's memory-mapped pages fault in first
 
 
-def engine_modes(index, queries, warmup=()):  # type: ignore[no-untyped-def]
-    """search() per mode, top 10, the query embedded each time (vector cache cleared).
+def engine_modes(index, queries, warmup=(), rounds=1, model=None):  # type: ignore[no-untyped-def]
+    """search() per mode, top 10, the query embedded each time (vector cache cleared), and
+    the query embedding alone (`model`), over `rounds` rounds.
 
     Every mode first answers the `warmup` queries (not timed, not among `queries`): otherwise
     the first mode timed pays the page faults of the freshly built shards (~2 ms a query for
-    dense at 100k chunks).
+    dense at 100k chunks). Each round times every mode over all the queries, mode after
+    mode, so a drift of this VM's speed (30-50 % between runs minutes apart) falls on every
+    mode alike; the percentiles pool all rounds, and `round_p50_ms` lists each round's p50.
     """
-    out = {}
     for mode in ("dense", "bm25", "hybrid"):
         for q in warmup:
             index.search(q, 10, mode, False)
-    for mode in ("dense", "bm25", "hybrid"):
-        index.search(queries[0], 10, mode, False)
-        index.encode.clear()
-        out[f"engine_{mode}"] = timed(lambda q, m=mode: index.search(q, 10, m, False), queries)
-        index.encode.clear()
-    return out
+    runs = {f"engine_{m}": (lambda q, m=m: index.search(q, 10, m, False)) for m in MODES}
+    if model is not None:
+        runs["query_embedding"] = lambda q: model.encode([q])
+    samples: dict[str, list[list[float]]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            run(queries[0])
+            index.encode.clear()
+            samples[name].append(sampled(run, queries))
+            index.encode.clear()
+    return {
+        name: {
+            **percentiles([x for r in rs for x in r]),
+            "round_p50_ms": [percentiles(r)["p50_ms"] for r in rs],
+        }
+        for name, rs in samples.items()
+    }
+
+
+MODES = ("dense", "bm25", "hybrid")
 
 
 def bench_rank_bm25(index, chunks, queries):  # type: ignore[no-untyped-def]
@@ -237,6 +263,14 @@ def render(results: dict[str, object]) -> str:
                     f"| {size} | {mode} | {client} | {trip['p50_ms']} | {took['p50_ms']} | "
                     f"{over['p50_ms']} / {over['p95_ms']} |"
                 )
+    rounds = [
+        f"| {size} | {name} | {' / '.join(str(x) for x in p['round_p50_ms'])} |"
+        for size, r in results["sizes"].items()  # type: ignore[attr-defined]
+        for name, p in r["ours"].items()
+        if "round_p50_ms" in p
+    ]
+    if rounds:
+        lines += ["", "| chunks | what | p50 ms of each round |", "| --- | --- | --- |", *rounds]
     lines += ["", "| chunks | baseline p50 / ours p50 | ratio |", "| --- | --- | --- |"]
     for size, r in results["sizes"].items():  # type: ignore[attr-defined]
         for pair, ratio in r["ratios_p50"].items():
