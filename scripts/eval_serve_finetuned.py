@@ -27,6 +27,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -66,26 +67,13 @@ def finetuned_config(
     return path
 
 
-def main() -> None:
-    """Materialize the fine-tuned configuration; report gate, fusion and held-back scores."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--state", type=Path, default=REPO / ".rag-eval")
-    parser.add_argument("--model", type=Path, help="default: <data_dir>/models/finetuned")
-    parser.add_argument("--levers", type=Path, default=REPO / "bench-results" / "levers.json")
-    parser.add_argument("--bm25", help="K1,B instead of eval_levers.py's choice")
-    parser.add_argument(
-        "--fusion-from", type=Path, help="JSON whose chosen_fusion is served as is (no re-tuning)"
-    )
-    parser.add_argument("--keep-live", action="store_true", help="do not roll LIVE back")
-    parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "serve_finetuned.json")
-    args = parser.parse_args()
-    if not (args.state / "sources.yaml").exists():
-        sys.exit(f"run `make eval` first: it leaves {args.state}/sources.yaml")
-
+def gate_and_score(config: Any, label: str, keep_live: bool = False) -> dict[str, object]:
+    """Materialize `config` (a change to the state's live configuration) through the gate;
+    score the previous live version and the candidate (dense, hybrid) on the held-back
+    queries; roll LIVE back unless `keep_live`. What the gate measured is under "checks"."""
     import dagster as dg
 
     from assets.runs import materialize_pipeline
-    from rag_pipelines.config import load_sources_file
     from rag_pipelines.context import PipelineContext
     from rag_pipelines.evaluation.golden import load_beir
     from rag_pipelines.evaluation.metrics import evaluate
@@ -95,17 +83,6 @@ def main() -> None:
     from rag_pipelines.pipeline.publish import rollback
     from rag_pipelines.retrieval.open import open_version
 
-    base = load_sources_file(args.state / "sources.yaml")
-    # absolute: sources.yaml reads a bare relative path as a Hugging Face id
-    model = (args.model or base.pipeline.data_dir / "models" / "finetuned").resolve()
-    if not (model / "finetune.json").exists():
-        sys.exit(f"no fine-tuned model in {model}; run scripts/eval_finetune.py first")
-    bm25 = chosen_bm25(args.levers)
-    if args.bm25:
-        k1, b = (float(v) for v in args.bm25.split(","))
-        bm25 = {"k1": k1, "b": b}
-    fixed = json.loads(args.fusion_from.read_text())["chosen_fusion"] if args.fusion_from else None
-    config = load_sources_file(finetuned_config(args.state, model, bm25, fixed))
     ctx = PipelineContext(config)
     before = ctx.registry.live()
     assert before is not None, "nothing is published; run scripts/eval_scifact.py first"
@@ -122,33 +99,64 @@ def main() -> None:
     _, held = golden.split(eval_set.holdout_fraction, eval_set.seed)
     store = open_vector_store(config.index.qdrant, ctx.workspace)
     scores: dict[str, dict[str, dict[str, float]]] = {}
-    for label, version in (("previous live", before.version), ("fine-tuned", candidate)):
+    for name, version in (("previous live", before.version), (label, candidate)):
         index = open_version(ctx, version, store)
-        scores[label] = {}
+        scores[name] = {}
         for mode in ("dense", "hybrid"):  # tuning-part scores are in the fusion record
             run = run_golden(index, held, mode, False, 100, ("scifact",))
-            scores[label][f"{mode} holdout"] = evaluate(held.qrels, run)
+            scores[name][f"{mode} holdout"] = evaluate(held.qrels, run)
         index.close()
-        print(label, version, json.dumps(scores[label]), flush=True)
+        print(name, version, json.dumps(scores[name]), flush=True)
     published = after is not None and after.version == candidate
-    if published and not args.keep_live:
+    if published and not keep_live:
         rollback(ctx, store, before.version)
     store.close()
-    result = {
+
+    return {
         "previous_live": before.version,
         "candidate": candidate,
-        "model": str(model),
-        "bm25": bm25 or "as configured",
-        "fusion_fixed": fixed,
         "served_fusion": ctx.registry.manifest(candidate).retrieval.get("fusion"),
         "published": published,
-        "rolled_back_to": before.version if published and not args.keep_live else None,
+        "rolled_back_to": before.version if published and not keep_live else None,
         "runs_succeeded": all(r.success for r in runs),
         "checks": verdicts,
         "fusion_tuning": fusion.model_dump() if fusion else None,
         "scores": scores,
         "build_and_gate_seconds": build_seconds,
     }
+
+
+def main() -> None:
+    """Materialize the fine-tuned configuration; report gate, fusion and held-back scores."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--state", type=Path, default=REPO / ".rag-eval")
+    parser.add_argument("--model", type=Path, help="default: <data_dir>/models/finetuned")
+    parser.add_argument("--levers", type=Path, default=REPO / "bench-results" / "levers.json")
+    parser.add_argument("--bm25", help="K1,B instead of eval_levers.py's choice")
+    parser.add_argument(
+        "--fusion-from", type=Path, help="JSON whose chosen_fusion is served as is (no re-tuning)"
+    )
+    parser.add_argument("--keep-live", action="store_true", help="do not roll LIVE back")
+    parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "serve_finetuned.json")
+    args = parser.parse_args()
+    if not (args.state / "sources.yaml").exists():
+        sys.exit(f"run `make eval` first: it leaves {args.state}/sources.yaml")
+
+    from rag_pipelines.config import load_sources_file
+
+    base = load_sources_file(args.state / "sources.yaml")
+    # absolute: sources.yaml reads a bare relative path as a Hugging Face id
+    model = (args.model or base.pipeline.data_dir / "models" / "finetuned").resolve()
+    if not (model / "finetune.json").exists():
+        sys.exit(f"no fine-tuned model in {model}; run scripts/eval_finetune.py first")
+    bm25 = chosen_bm25(args.levers)
+    if args.bm25:
+        k1, b = (float(v) for v in args.bm25.split(","))
+        bm25 = {"k1": k1, "b": b}
+    fixed = json.loads(args.fusion_from.read_text())["chosen_fusion"] if args.fusion_from else None
+    config = load_sources_file(finetuned_config(args.state, model, bm25, fixed))
+    gated = gate_and_score(config, "fine-tuned", args.keep_live)
+    result = {"model": str(model), "bm25": bm25 or "as configured", "fusion_fixed": fixed, **gated}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "checks"}, indent=1))
