@@ -72,6 +72,7 @@ class VectorStoreResource(dg.ConfigurableResource):
     timeout_s: float = 30.0
     cluster: dict[str, Any] | None = None
     versioning: str = "copy"
+    search_threads: int | None = 1
     generation_avgdl_drift: float = 0.05
     data_dir: str
     _store: Any = PrivateAttr(default=None)

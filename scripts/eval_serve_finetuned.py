@@ -92,6 +92,12 @@ def gate_and_score(config: Any, label: str, keep_live: bool = False) -> dict[str
     candidate = ctx.registry.versions()[-1]
     after = ctx.registry.live()
     verdicts = {name: v.model_dump() for name, v in ctx.registry.checks(candidate).items()}
+    tables = [  # the retrieval_quality check's own table: candidate vs live, per set and mode
+        str(e.metadata["table"].value)
+        for r in runs
+        for e in r.get_asset_check_evaluations()
+        if e.check_name == "retrieval_quality" and "table" in e.metadata
+    ]
     fusion = load_fusion_record(ctx.registry.build_path(candidate))
 
     eval_set = config.evaluation.sets[0]
@@ -120,6 +126,7 @@ def gate_and_score(config: Any, label: str, keep_live: bool = False) -> dict[str
         "rolled_back_to": before.version if published and not keep_live else None,
         "runs_succeeded": all(r.success for r in runs),
         "checks": verdicts,
+        "gate_table": tables[-1] if tables else None,
         "fusion_tuning": fusion.model_dump() if fusion else None,
         "scores": scores,
         "build_and_gate_seconds": build_seconds,

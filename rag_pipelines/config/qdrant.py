@@ -131,6 +131,13 @@ class QdrantSettings(StrictModel):
         description="copy: one collection per version; generation: one per (model, chunker, "
         "BM25 statistics), updated in place, points valid from/to a version (client backends).",
     )
+    search_threads: int | None = Field(
+        1,
+        ge=1,
+        le=256,
+        description="Qdrant Edge: threads searching one shard's segments in parallel, fixed "
+        "when a version is built; null: one per CPU (Edge's default).",
+    )
     generation_avgdl_drift: float = Field(
         0.05,
         ge=0,
@@ -153,6 +160,11 @@ class QdrantSettings(StrictModel):
         if self.backend != "server" and self.url:
             raise ValueError(f"url is only used with backend 'server', not {self.backend!r}")
         check_cluster_backend(self.backend, self.cluster)
+        if self.search_threads != 1 and self.backend != "edge":
+            raise ValueError(
+                "search_threads applies to the embedded Edge store; a Qdrant server sets its "
+                "own (storage.performance.max_search_threads in its config)"
+            )
         if self.versioning == "generation" and self.backend == "edge":
             raise ValueError(
                 "versioning: generation needs a qdrant-client backend (url: for a server, or "

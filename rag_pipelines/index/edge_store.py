@@ -40,8 +40,9 @@ class EdgeVectorStore:
 
     kind = "edge"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, search_threads: int | None = 1) -> None:
         self.root = root
+        self.search_threads = search_threads
         self._shards: dict[str, Any] = {}
         self._canonical: dict[str, bool] = {}
         self._lock = threading.Lock()
@@ -74,12 +75,17 @@ class EdgeVectorStore:
         # Payloads warmed into the page cache at load and the id tracker on the heap: with
         # Edge's defaults (cold payloads) a query's first reads of new pages cost ~1.5 ms at
         # 100k chunks (dense p50 7.5 ms on new queries vs 6.0 on repeated ones; equal with these).
+        # The search pool's size is kept in the shard's config (loading with another one would
+        # rewrite that file under the processes reading it): one thread by default, since a
+        # query spread over threads waits for the slowest, and on a busy machine a preempted
+        # one (README § Query latency).
         config = qe.EdgeConfig(
             vectors=dense,
             sparse_vectors={SPARSE: qe.EdgeSparseVectorParams()} if sparse else None,
             wal_enabled=False,
             payload_memory=qe.Memory.Cached,
             id_tracker_memory=qe.Memory.Pinned,
+            max_search_threads=self.search_threads,
         )
         shard = qe.EdgeShard.create(str(path), config)
         # Every service query filters on the caller's groups; without an index a selective

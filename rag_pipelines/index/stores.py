@@ -35,7 +35,7 @@ def open_vector_store(
     if settings.backend == "local":
         workspace.qdrant_local_dir.mkdir(parents=True, exist_ok=True)
         return ClientVectorStore.local(str(workspace.qdrant_local_dir), settings.cluster)
-    return EdgeVectorStore(workspace.edge_dir)
+    return EdgeVectorStore(workspace.edge_dir, settings.search_threads)
 
 
 def collection_name(settings: QdrantSettings, pipeline: str, version: str) -> str:
