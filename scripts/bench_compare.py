@@ -57,6 +57,9 @@ def main() -> None:
     parser.add_argument("--baseline-queries", type=int, default=50)
     parser.add_argument("--docs", type=int, default=0, help="first N documents only (0: all)")
     parser.add_argument(
+        "--search-threads", type=int, default=1, help="index.qdrant.search_threads (0: null)"
+    )
+    parser.add_argument(
         "--rounds", type=int, default=5, help="engine modes: rounds over the queries, interleaved"
     )
     parser.add_argument("--http-queries", type=int, default=100, help="per mode; 0: skip HTTP")
@@ -81,6 +84,8 @@ def main() -> None:
         "encoder_backend": model.backend,
         "onnx_spin": os.environ.get("RAG_ONNX_SPIN", "run"),  # run (default) / 1 / 0
         "onnx_fuse": os.environ.get("RAG_ONNX_FUSE", "1"),  # 0: the plain fp32 export
+        "search_threads": args.search_threads or None,  # Edge's search pool (None: per CPU)
+        "rounds": args.rounds,
         "queries": len(queries),
         "sizes": {},
     }

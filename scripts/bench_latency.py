@@ -152,6 +152,13 @@ def bench_size(args, size, chunks, documents, model, queries):  # type: ignore[n
     return {"chunks": size, "build": build, "modes": modes, "legs": legs, "baselines": baselines}
 
 
+def search_threads(threads: int) -> dict[str, object]:
+    """index.qdrant.search_threads for the version's config (0: null, one per CPU)."""
+    if threads == 1:
+        return {}  # the default
+    return {"index": {"qdrant": {"search_threads": threads or None}}}
+
+
 def build_size(args, size, chunks, documents, model):  # type: ignore[no-untyped-def]
     """A complete version of `size` chunks: SciFact's chunks replicated with new ids."""
     import yaml
@@ -181,6 +188,8 @@ def build_size(args, size, chunks, documents, model):  # type: ignore[no-untyped
                 "sources": [
                     {"name": "scifact", "connector": {"type": "beir", "path": str(args.data)}}
                 ],
+                # bench_compare.py --search-threads N (0: Edge's default, one per CPU)
+                **search_threads(getattr(args, "search_threads", 1)),
             }
         )
     )
