@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-
-from llama_index.core.node_parser import SentenceSplitter
+from typing import TYPE_CHECKING
 
 from rag_pipelines.chunking.models import Chunk, Tokenizer
 from rag_pipelines.config.models import ChunkingSettings
 from rag_pipelines.hashing import sha256_text
 from rag_pipelines.ingest.models import Document, Section
+
+if TYPE_CHECKING:
+    from llama_index.core.node_parser import SentenceSplitter
 
 MIN_BODY_TOKENS = 16
 HEADER_SEPARATOR = " › "
@@ -110,6 +112,10 @@ class Chunker:
     def _splitter(self, budget: int, overlap: int) -> SentenceSplitter:
         key = (budget, overlap)
         if key not in self._splitters:
+            # Imported here: llama-index costs ~1.3 s of CPU to import, and most processes
+            # (CLI commands, code servers, build runs) load this module without chunking.
+            from llama_index.core.node_parser import SentenceSplitter
+
             self._splitters[key] = SentenceSplitter(
                 chunk_size=budget, chunk_overlap=overlap, tokenizer=self.tokenizer.encode
             )

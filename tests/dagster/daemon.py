@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 
-from rag_pipelines.asset_graph import PUBLISH_JOB
+from rag_pipelines.asset_graph import INDEX_REFRESH_SENSOR, PUBLISH_JOB, SOURCE_CHANGE_SENSOR
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.runner import DEV_INSTANCE_YAML
@@ -25,6 +26,9 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DEPLOY_INSTANCE = REPO / "deploy" / "dagster.yaml"
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+# The sensors make_deployment runs every 5 s (the model sensor's hour never comes in a test).
+FAST_SENSORS = (SOURCE_CHANGE_SENSOR, INDEX_REFRESH_SENSOR)
+QUEUE_CLASS = "  class: QueuedRunCoordinator\n"
 
 
 @dataclass
@@ -106,15 +110,23 @@ def make_deployment(tmp: Path, instance_yaml: str, extra_env: dict[str, str]) ->
     return Deployment(tmp, config, env, roots)
 
 
+def fast_queue(instance_yaml: str) -> str:
+    """The instance with its run queue looked at every second instead of Dagster's default 5 s
+    (a latency knob, like the sensors' 5 s: the limits and pools stay as written)."""
+    assert instance_yaml.count(QUEUE_CLASS) == 1, instance_yaml
+    config = "  config:\n    dequeue_interval_seconds: 1\n"
+    return instance_yaml.replace(QUEUE_CLASS, QUEUE_CLASS + config)
+
+
 def sqlite_instance_yaml() -> str:
     """The zero-setup instance the CLI and `make dev` write (SQLite under DAGSTER_HOME)."""
-    return DEV_INSTANCE_YAML
+    return fast_queue(DEV_INSTANCE_YAML)
 
 
 def postgres_instance_yaml(log_dir: Path) -> str:
     """deploy/dagster.yaml as shipped, its compute-log folder moved under the test's temp dir."""
     text = DEPLOY_INSTANCE.read_text(encoding="utf-8")
-    return text.replace("base_dir: /opt/dagster/logs", f"base_dir: {log_dir}")
+    return fast_queue(text.replace("base_dir: /opt/dagster/logs", f"base_dir: {log_dir}"))
 
 
 @contextmanager
@@ -147,7 +159,7 @@ def daemon_log(deployment: Deployment) -> str:
     return path.read_text(encoding="utf-8", errors="replace")[-4000:] if path.exists() else ""
 
 
-def wait_until(what: str, predicate: object, timeout_s: float, poll_s: float = 1.0) -> None:
+def wait_until(what: str, predicate: object, timeout_s: float, poll_s: float = 0.5) -> None:
     """Poll `predicate()` until it is true; fail naming `what` after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     while not predicate():  # type: ignore[operator]
@@ -161,11 +173,29 @@ def all_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
     return list(instance.get_runs())
 
 
+def sensors_ticked_since(instance: dg.DagsterInstance, since: float) -> bool:
+    """Each 5 s sensor finished a tick that began after `since` (a run it requested in that
+    tick is in the instance before the tick is marked finished)."""
+    states = {
+        s.name: s for s in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
+    }
+    for name in FAST_SENSORS:
+        state = states.get(name)
+        if state is None:
+            return False
+        ticks = instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=5)
+        if not any(t.timestamp > since and t.status != TickStatus.STARTED for t in ticks):
+            return False
+    return True
+
+
 def settled(instance: dg.DagsterInstance, quiet_s: float = 12.0) -> bool:
-    """No run is queued or running, and none ended within the last `quiet_s` seconds (so the
-    sensors have had a tick to react to the last one)."""
+    """No run is queued or running, and the sensors have had a tick to react to the last one
+    to end: each ticked since, or (should their ticks not be found) `quiet_s` passed."""
     records = instance.get_run_records()
     if any(r.dagster_run.status not in FINISHED for r in records):
         return False
     ends = [r.end_time for r in records if r.end_time]
-    return not ends or time.time() - max(ends) > quiet_s
+    if not ends or time.time() - max(ends) > quiet_s:
+        return True
+    return sensors_ticked_since(instance, max(ends))

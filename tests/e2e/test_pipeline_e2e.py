@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -55,19 +56,15 @@ def write_config(tmp: Path, scifact: Path, ids: list[str]) -> SourcesFile:
 
 
 def search(
-    built: dict[str, object],
+    live: LiveIndex,
     query: str,
     k: int,
     mode: Mode = "dense",
     sources: tuple[str, ...] = (),
 ) -> SearchResponse:
-    """One query against the published version."""
-    live = LiveIndex(PipelineContext(built["config"]))  # type: ignore[arg-type]
-    try:
-        with live.acquire() as index:
-            return index.search(query, k, mode, False, PayloadFilter(sources=sources))
-    finally:
-        live.stop()
+    """One query against the published version, as the service answers it."""
+    with live.acquire() as index:
+        return index.search(query, k, mode, False, PayloadFilter(sources=sources))
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +84,14 @@ def built(tmp_path_factory: pytest.TempPathFactory, scifact_dir: Path) -> dict[s
     }
 
 
+@pytest.fixture(scope="module")
+def live(built: dict[str, object]) -> Iterator[LiveIndex]:
+    """The published version opened once for the module's queries (as one service process)."""
+    index = LiveIndex(PipelineContext(built["config"]))  # type: ignore[arg-type]
+    yield index
+    index.stop()
+
+
 def test_every_run_succeeds_and_records_metadata(built: dict[str, object]) -> None:
     results = built["results"]
     assert all(r.success for r in results)  # type: ignore[attr-defined]
@@ -104,20 +109,22 @@ def test_every_run_succeeds_and_records_metadata(built: dict[str, object]) -> No
 
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
-def test_scifact_answers_rank_in_the_top_10(built: dict[str, object], mode: Mode) -> None:
+def test_scifact_answers_rank_in_the_top_10(
+    built: dict[str, object], live: LiveIndex, mode: Mode
+) -> None:
     queries: dict[str, str] = built["queries"]  # type: ignore[assignment]
     relevant: dict[str, set[str]] = built["relevant"]  # type: ignore[assignment]
     hits = 0
     for query_id, text in queries.items():
-        response = search(built, text, 10, mode, ("scifact",))
+        response = search(live, text, 10, mode, ("scifact",))
         if {h.provenance.document_id for h in response.hits} & relevant[query_id]:
             hits += 1
     print(f"scifact hit@10 ({mode}): {hits}/{len(queries)}")
     assert hits >= MIN_HITS_AT_10, f"{hits}/{len(queries)} found their document in the top 10"
 
 
-def test_example_corpus_answers_with_provenance(built: dict[str, object]) -> None:
-    response = search(built, "How many days per week can I work remotely?", 5, "hybrid")
+def test_example_corpus_answers_with_provenance(live: LiveIndex) -> None:
+    response = search(live, "How many days per week can I work remotely?", 5, "hybrid")
     top = response.hits[0]
     assert "3 days" in top.text
     assert top.provenance.source in {"policies", "handbook"}
@@ -126,8 +133,8 @@ def test_example_corpus_answers_with_provenance(built: dict[str, object]) -> Non
     assert top.provenance.model_fingerprint.startswith("all-MiniLM-L6-v2@")
 
 
-def test_pdf_hits_carry_page_numbers(built: dict[str, object]) -> None:
-    response = search(built, "hotel price cap per night", 10, "dense", ("policies",))
+def test_pdf_hits_carry_page_numbers(live: LiveIndex) -> None:
+    response = search(live, "hotel price cap per night", 10, "dense", ("policies",))
     pdf_hits = [h for h in response.hits if h.provenance.document_id.endswith(".pdf")]
     assert pdf_hits and all(h.provenance.pages for h in pdf_hits)
 

@@ -139,6 +139,8 @@ def run_race(tmp: Path, backend: str, instance_yaml: str, env: dict[str, str]) -
         launcher.join(timeout=180)
         wait_until("every run to finish", lambda: settled(instance), 240)
         timings["race_s"] = time.monotonic() - phase2
+        ends = [r.end_time for r in instance.get_run_records() if r.end_time]
+        timings["settled_after_last_run_s"] = time.time() - max(ends)
         views = [v for v in _collect(instance) if v.run_id not in earlier]
         snapshots = {
             run_id: (str(m[0]["index_version"]), bool(m[0]["reused_unchanged_version"]))

@@ -16,17 +16,16 @@ from pathlib import Path
 import httpx
 import yaml
 
+from rag_pipelines.runner import DEV_INSTANCE_YAML
+from tests.dagster.daemon import fast_queue
+
 REPO = Path(__file__).resolve().parents[2]
-# Runs one at a time: the sensors start with the UI and request ingest runs of their own; queued
-# behind each other they cannot contend for a source's lock with the run the test launches.
-INSTANCE = {
-    "telemetry": {"enabled": False},
-    "run_coordinator": {
-        "module": "dagster.core.run_coordinator",
-        "class": "QueuedRunCoordinator",
-        "config": {"max_concurrent_runs": 1},
-    },
-}
+# Leads the PYTHONPATH of `dagster dev`: its sitecustomize shortens the backfill daemon's 30 s loop.
+FAST_DAEMON = Path(__file__).resolve().parent / "fast_daemon"
+# The instance `make dev` writes (its run queue: per-source and index-pool limits, so the
+# sensors' own ingest runs wait for the test's runs of the same source instead of contending for
+# its lock), its queue looked at every second.
+INSTANCE_YAML = fast_queue(DEV_INSTANCE_YAML)
 
 
 @dataclass(frozen=True)
@@ -61,14 +60,14 @@ def dagster_dev(tmp: Path, startup_s: float = 180.0) -> Iterator[DagsterDev]:
     """Start `dagster dev` and stop its whole process group when the block ends."""
     home = tmp / "dagster_home"
     home.mkdir(parents=True)
-    (home / "dagster.yaml").write_text(yaml.safe_dump(INSTANCE), encoding="utf-8")
+    (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
     sources = example_sources(tmp)
     port = _free_port()
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
         "RAG_SOURCES": str(sources),
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": os.pathsep.join([str(FAST_DAEMON), str(REPO)]),
         "DO_NOT_TRACK": "1",
         "TOKENIZERS_PARALLELISM": "false",
     }

@@ -61,7 +61,7 @@ def wait_backfill(home: Path, timeout_s: float) -> tuple[PartitionBackfill, list
                     dg.RunsFilter(tags={"dagster/backfill": backfills[0].backfill_id})
                 )
                 return backfills[0], list(runs)
-            time.sleep(2)
+            time.sleep(0.5)
     finally:
         instance.dispose()
     raise TimeoutError(f"the backfill did not finish within {timeout_s} s")
