@@ -251,9 +251,8 @@ def is_point_hex(chunk_id: str) -> bool:
 def _hits(points: list[Any]) -> list[VectorHit]:
     return best_first(
         [
-            VectorHit(str(payload["chunk_id"]), float(p.score), payload)
+            VectorHit(str((payload := p.payload)["chunk_id"]), float(p.score), payload)
             for p in points
-            if (payload := p.payload) is not None
         ]
     )
 
