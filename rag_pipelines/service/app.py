@@ -27,7 +27,12 @@ from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.retrieval.live import LiveIndex
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import SearchResponse
-from rag_pipelines.retrieval.paging import depth_for, page_of, require_known_sources
+from rag_pipelines.retrieval.paging import (
+    MAX_OFFSET,
+    depth_for,
+    page_of,
+    require_known_sources,
+)
 from rag_pipelines.service.docs import add_offline_docs
 from rag_pipelines.service.errors import error_response, invalid_field
 from rag_pipelines.service.guard import Guard, current_principal
@@ -184,7 +189,7 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
             body.filters.to_payload_filter(),
             readers=caller.readers,
         )
-        response = page_of(response, body.offset, body.top_k, body.min_score)
+        response = page_of(response, body.offset, body.top_k, body.min_score, MAX_OFFSET)
         metrics.search_latency.labels(mode=mode, reranked=str(response.reranked).lower()).observe(
             time.perf_counter() - started
         )

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rag_pipelines.index.vector_store import PayloadFilter
 from rag_pipelines.retrieval.models import Mode
+from rag_pipelines.retrieval.paging import MAX_OFFSET
 
 MAX_QUERY_CHARS = 2000
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -37,7 +38,9 @@ class SearchRequest(BaseModel):
 
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     top_k: int = Field(10, ge=1, le=100, description="Hits per page.")
-    offset: int = Field(0, ge=0, le=900, description="Skip this many hits (next_offset).")
+    offset: int = Field(
+        0, ge=0, le=MAX_OFFSET, description="Skip this many hits (next_offset; none past the last)."
+    )
     min_score: float | None = Field(
         None,
         description="Drop hits scoring below this. Scores are on the mode's scale: cosine for "
