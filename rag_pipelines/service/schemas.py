@@ -53,7 +53,7 @@ FEEDBACK_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-def example_values(examples: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def example_values(examples: dict[str, dict[str, Any]]) -> list[Any]:
     """The bodies of named OpenAPI examples, for a model's JSON schema."""
     return [e["value"] for e in examples.values()]
 
