@@ -65,15 +65,15 @@ bench: $(STAMP) ## Benchmarks (figures in README, JSON in bench-results/); needs
 
 eval: $(STAMP) ## Retrieval quality on SciFact (figures in README); needs ../shared/data
 	$(BIN)/python scripts/eval_scifact.py
-	@# issue 14: onnx-int8 is a new model; what the retrieval_quality gate measured for it
+	@# onnx-int8 is a new model; what the retrieval_quality gate measured for it
 	$(BIN)/python scripts/eval_backend_gate.py --backend onnx-int8
-	@# issue 16: the served recipe, fixed before its results: the plain fine-tune's 624 pairs
+	@# The served recipe, fixed before its results: the plain fine-tune's 624 pairs
 	@# + 640 inverse-cloze pairs from the corpus (eval_scifact.py keeps the plain recipe's rows)
 	$(BIN)/python scripts/eval_finetune.py --pseudo-queries 640
 	$(BIN)/python scripts/eval_levers.py
 	$(BIN)/python scripts/eval_serve_finetuned.py --model .rag-eval/data/models/finetuned_pq \
 		--out bench-results/serve_finetuned_pq.json
-	@# issue 16 lever e, cross-fitted fusion (~26 min on 2 cores); EVAL_CROSSFIT=0 skips it
+	@# Cross-fitted fusion (~26 min on 2 cores); EVAL_CROSSFIT=0 skips it
 	@if [ "$(EVAL_CROSSFIT)" != 0 ]; then $(BIN)/python scripts/eval_crossfit.py; fi
 
 loadtest: $(STAMP) ## 32 clients for 60 s against the service while a new version is published

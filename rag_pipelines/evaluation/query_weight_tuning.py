@@ -1,4 +1,4 @@
-"""Fit the learned per-query fusion weight on a golden set's tuning queries (issue 16).
+"""Fit the learned per-query fusion weight on a golden set's tuning queries.
 
 The model is kept only when it beats the best constant dense/BM25 split in 5-fold
 cross-validation on the tuning queries; held-back queries are never read here.

@@ -229,12 +229,12 @@ class VersionIndex:
         )
 
     def levers_on(self) -> bool:
-        """Whether hybrid fuses other than chunk-level RRF with constant weights (issue 16)."""
+        """Whether hybrid fuses other than chunk-level RRF with constant weights."""
         f = self.fusion
         return f.method != "rrf" or f.aggregate != "chunk" or self.query_weights is not None
 
     def _fuse(self, query: str, results: Mapping[str, LegResult], depth: int) -> Ordered:
-        """Issue 16 hooks: per-query weights, document-level or min-max fusion."""
+        """Fusion levers: per-query weights, document-level or min-max fusion."""
         weights: Mapping[str, float] = {str(k): v for k, v in self.fusion.weights.items()}
         doc_of = self.lookup.chunk_documents()
         pairs = {name: (leg.ids, leg.score_of()) for name, leg in results.items()}

@@ -59,7 +59,7 @@ def open_version(ctx: PipelineContext, version: str, store: VectorStore) -> Vers
         index.fusion = index.fusion.model_copy(
             update={"k": tuned.k, "weights": tuned.weights, "method": tuned.method}
         )
-    index.query_weights = load_query_weights(build_dir)  # issue 16: fit on tuning queries
+    index.query_weights = load_query_weights(build_dir)  # fitted on the tuning queries
     index.store = version_store(store, manifest, index.bm25.idf)  # itself unless a generation's
     return index
 

@@ -65,7 +65,7 @@ def tune_version(ctx: PipelineContext, version: str, index: VersionIndex) -> Fus
     atomic_write_text(
         ctx.registry.build_path(version) / FUSION_RECORD, record.model_dump_json(indent=2)
     )
-    if settings.learn_query_weights:  # issue 16 hook: evaluation/query_weight_tuning.py
+    if settings.learn_query_weights:  # fitted in evaluation/query_weight_tuning.py
         index.fusion = index.fusion.model_copy(
             update={"k": best.k, "weights": best.weights, "method": best.method}
         )

@@ -35,7 +35,7 @@ class Bm25Leg:
         terms = index.tokenize(query.text)
         indices, values = index.bm25.query_vector(terms)
         result = _search(index, query, indices, values)
-        if index.prf.enabled and result.ids:  # issue 16: RM3 re-query (retrieval/prf.py)
+        if index.prf.enabled and result.ids:  # RM3 re-query (retrieval/prf.py)
             feedback = [
                 (index.tokenize(index.passage(c) or ""), s)
                 for c, s in zip(
