@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Path, Query, Request, Response
+from fastapi import Body, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -27,7 +27,12 @@ from rag_pipelines.retrieval.engine import VersionIndex
 from rag_pipelines.retrieval.live import LiveIndex
 from rag_pipelines.retrieval.lookup import SnapshotLookup
 from rag_pipelines.retrieval.models import SearchResponse
-from rag_pipelines.retrieval.paging import depth_for, page_of, require_known_sources
+from rag_pipelines.retrieval.paging import (
+    MAX_OFFSET,
+    depth_for,
+    page_of,
+    require_known_sources,
+)
 from rag_pipelines.service.docs import add_offline_docs
 from rag_pipelines.service.errors import error_response, invalid_field
 from rag_pipelines.service.guard import Guard, current_principal
@@ -37,6 +42,8 @@ from rag_pipelines.service.metrics import RequestCounter, ServiceMetrics
 from rag_pipelines.service.rate_limit import RateLimiter
 from rag_pipelines.service.routes import register_convertors
 from rag_pipelines.service.schemas import (
+    FEEDBACK_EXAMPLES,
+    SEARCH_EXAMPLES,
     ChunkRef,
     DocumentResponse,
     ErrorResponse,
@@ -44,6 +51,7 @@ from rag_pipelines.service.schemas import (
     IndexResponse,
     SearchRequest,
 )
+from rag_pipelines.service.security import key_schemes
 
 log = logging.getLogger(__name__)
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -72,6 +80,7 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
     limiter = RateLimiter(limits.rate_per_s, limits.burst) if limits.enabled else None
     failures = RateLimiter(limits.failed_auth_per_s, limits.failed_auth_burst)
     register_convertors()
+    keyed = key_schemes(keys is not None)  # declares the schemes; the Guard does the checking
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -134,8 +143,11 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         response_model=SearchResponse,
         responses={400: {"model": ErrorResponse, "description": "Unknown source"}, **ERRORS},
         tags=["search"],
+        dependencies=keyed,
     )
-    async def search(body: SearchRequest, caller: Caller) -> Response:
+    async def search(
+        body: Annotated[SearchRequest, Body(openapi_examples=SEARCH_EXAMPLES)], caller: Caller
+    ) -> Response:
         """Ranked chunks the caller may read, with per-leg ranks and provenance, one version.
 
         Page with `offset` (the response's `next_offset`); `min_score` drops weak hits.
@@ -184,7 +196,7 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
             body.filters.to_payload_filter(),
             readers=caller.readers,
         )
-        response = page_of(response, body.offset, body.top_k, body.min_score)
+        response = page_of(response, body.offset, body.top_k, body.min_score, MAX_OFFSET)
         metrics.search_latency.labels(mode=mode, reranked=str(response.reranked).lower()).observe(
             time.perf_counter() - started
         )
@@ -198,6 +210,7 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         response_model=DocumentResponse,
         responses={404: {"model": ErrorResponse}, **ERRORS},
         tags=["documents"],
+        dependencies=keyed,
     )
     def document(source: str, document_id: str, caller: Caller) -> DocumentResponse | JSONResponse:
         """A document of the published version with its sections and chunk ids."""
@@ -230,6 +243,7 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         response_model=Lineage,
         responses={404: {"model": ErrorResponse}, **ERRORS},
         tags=["lineage"],
+        dependencies=keyed,
     )
     def lineage(
         chunk_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
@@ -242,7 +256,13 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         except ChunkNotFound as exc:
             return error_response(404, "not_found", str(exc))
 
-    @app.get("/v1/index", response_model=IndexResponse, responses=ERRORS, tags=["index"])
+    @app.get(
+        "/v1/index",
+        response_model=IndexResponse,
+        responses=ERRORS,
+        tags=["index"],
+        dependencies=keyed,
+    )
     def index_manifest(caller: Caller) -> IndexResponse:
         """The published version: its manifest (counts, model, settings) and when it went live."""
         pointer = ctx.registry.live()
@@ -272,8 +292,11 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
         response_model=FeedbackRecord,
         responses={404: {"model": ErrorResponse}, **ERRORS},
         tags=["feedback"],
+        dependencies=keyed,
     )
-    def feedback(body: FeedbackRequest, caller: Caller) -> FeedbackRecord | JSONResponse:
+    def feedback(
+        body: Annotated[FeedbackRequest, Body(openapi_examples=FEEDBACK_EXAMPLES)], caller: Caller
+    ) -> FeedbackRecord | JSONResponse:
         """Record whether a hit was useful; it becomes a golden set for the next build."""
         with live.acquire() as index:
             chunk = index.lookup.chunk(body.chunk_id)
@@ -305,7 +328,7 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
             return error_response(503, "not_ready", "no index version loaded yet")
         return {"status": "ready", "index_version": live.version}
 
-    @app.get("/metrics", tags=["ops"], response_class=Response)
+    @app.get("/metrics", tags=["ops"], response_class=Response, dependencies=keyed)
     def prometheus() -> Response:
         """Prometheus text format: request counts, search latency histograms per mode.
 

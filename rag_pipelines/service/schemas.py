@@ -8,12 +8,54 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rag_pipelines.index.vector_store import PayloadFilter
 from rag_pipelines.retrieval.models import Mode
+from rag_pipelines.retrieval.paging import MAX_OFFSET
 
 MAX_QUERY_CHARS = 2000
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 # A metadata key becomes part of a Qdrant payload path: no dots, brackets or quotes in it.
 MetadataKey = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")]
 MetadataValue = Annotated[str, Field(max_length=500)] | int | bool
+# Requests that work as they stand against the example pipeline (sources.yaml): Swagger UI's
+# "Try it out" starts from one of these, where a generated body ("mode": "string") was a 422.
+SEARCH_EXAMPLES: dict[str, dict[str, Any]] = {
+    "default": {
+        "summary": "The pipeline's default mode",
+        "value": {"query": "How many days a week can I work from home?", "top_k": 5},
+    },
+    "filtered": {
+        "summary": "Hybrid, one source and tag",
+        "value": {
+            "query": "travel expenses reimbursement",
+            "top_k": 5,
+            "mode": "hybrid",
+            "filters": {"sources": ["policies"], "tags": ["policy"]},
+        },
+    },
+    "bm25": {
+        "summary": "Keywords only, second page",
+        "value": {"query": "laptop support ticket", "top_k": 3, "mode": "bm25", "offset": 3},
+    },
+    "dense": {
+        "summary": "Dense only, weak hits dropped",
+        "value": {"query": "password rules", "top_k": 10, "mode": "dense", "min_score": 0.2},
+    },
+}
+FEEDBACK_EXAMPLES: dict[str, dict[str, Any]] = {
+    "useful": {
+        "summary": "A hit was useful (chunk_id: a hit's chunk_id from /v1/search)",
+        "value": {
+            "query": "How many days a week can I work from home?",
+            "chunk_id": "0123456789abcdef0123456789abcdef",
+            "useful": True,
+            "note": "answered the question",
+        },
+    }
+}
+
+
+def example_values(examples: dict[str, dict[str, Any]]) -> list[Any]:
+    """The bodies of named OpenAPI examples, for a model's JSON schema."""
+    return [e["value"] for e in examples.values()]
 
 
 class Filters(BaseModel):
@@ -33,11 +75,15 @@ class Filters(BaseModel):
 class SearchRequest(BaseModel):
     """POST /v1/search."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": example_values(SEARCH_EXAMPLES)}
+    )
 
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     top_k: int = Field(10, ge=1, le=100, description="Hits per page.")
-    offset: int = Field(0, ge=0, le=900, description="Skip this many hits (next_offset).")
+    offset: int = Field(
+        0, ge=0, le=MAX_OFFSET, description="Skip this many hits (next_offset; none past the last)."
+    )
     min_score: float | None = Field(
         None,
         description="Drop hits scoring below this. Scores are on the mode's scale: cosine for "
@@ -59,7 +105,9 @@ class SearchRequest(BaseModel):
 class FeedbackRequest(BaseModel):
     """POST /v1/feedback: was this hit useful for this query?"""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": example_values(FEEDBACK_EXAMPLES)}
+    )
 
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     chunk_id: str = Field(pattern=r"^[0-9a-f]{32}$")
