@@ -141,3 +141,12 @@ def test_a_row_over_max_text_mb_is_quarantined_and_the_rest_indexed(
     assert "over max_text_mb=1" in failure.reason
     assert KETTLE in texts[f"{SQL}/1"]
 
+
+def test_blob_text_is_decoded_and_binary_refused(hostile_rows: SqlPipeline) -> None:
+    """Regression: a BLOB text column was indexed as its Python repr (b'...\\xc3\\xbc...')."""
+    texts = hostile_rows.texts()
+    assert texts[f"{SQL}/3"] == UMLAUTS  # UTF-8 bytes
+    assert texts[f"{SQL}/4"] == CP1252  # not UTF-8: the fallback codec, as for files
+    assert f"{SQL}/5" not in texts
+    assert hostile_rows.failures()["5"] == "BinaryValue"
+    assert not any("b'" in text or "\\x" in text for text in texts.values())
