@@ -18,6 +18,7 @@ from assets.runs import materialize_pipeline
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.models import SourcesFile
 from rag_pipelines.context import PipelineContext
+from rag_pipelines.pipeline.build.changes import changed_sources
 from rag_pipelines.pipeline.build.documents import load_failures
 from rag_pipelines.pipeline.build.snapshot import snapshot_chunks
 
@@ -150,3 +151,34 @@ def test_blob_text_is_decoded_and_binary_refused(hostile_rows: SqlPipeline) -> N
     assert f"{SQL}/5" not in texts
     assert hostile_rows.failures()["5"] == "BinaryValue"
     assert not any("b'" in text or "\\x" in text for text in texts.values())
+
+
+def test_a_failing_query_keeps_its_documents_and_other_sources_publish(tmp_path: Path) -> None:
+    """Regression: a query that errors crashed the ingest (the signature had no error handling),
+    quarantined nothing and skipped the build, so the other source's change never published."""
+    query = "SELECT id, title, body, updated_at FROM notes"
+    pipeline = make_pipeline(
+        tmp_path,
+        {"lamp.md": "# Orbax Lamp\n\nThe Orbax lamp glows teal.\n"},
+        table=None,
+        query=query,
+    )
+    insert(pipeline, 1, KETTLE)
+    pipeline.materialize()
+    first = pipeline.live_version()
+    pipeline.execute("ALTER TABLE notes RENAME COLUMN body TO content")  # the query now errors
+    drone = "The Velvet Drone delivers a cup of tea across the lawn."
+    (tmp_path / "corpus" / "drone.md").write_text(f"# Velvet Drone\n\n{drone}\n", encoding="utf-8")
+
+    pipeline.materialize()
+
+    assert pipeline.live_version() != first
+    texts = pipeline.texts()
+    assert drone in texts[f"{FILES}/drone.md"]  # the other source's change is published
+    assert KETTLE in texts[f"{SQL}/1"]  # the failing source keeps its last good documents
+    [failure] = load_failures(pipeline.ctx, SQL)
+    assert failure.error_type == "QueryFailed"
+    assert "cannot read the query" in failure.reason and "no such column: body" in failure.reason
+    assert changed_sources(pipeline.ctx, {}) == []  # the sensor neither crashes nor loops
+    pipeline.execute("ALTER TABLE notes RENAME COLUMN content TO body")
+    assert [c.source for c in changed_sources(pipeline.ctx, {})] == [SQL]  # fixed: runs again

@@ -37,6 +37,11 @@ class BinaryValue(WrongFormat):
     """A column read as text holds binary data (an image, a compressed or encrypted value)."""
 
 
+class QueryFailed(Exception):
+    """The table or query could not be read (a renamed column, a syntax error, no permission):
+    a failure of the whole source, whose documents are kept as they were."""
+
+
 class SqlConnector(ConnectorSettings):
     """A table (or a SELECT) with an id column, text and title columns, and metadata columns."""
 
@@ -146,12 +151,13 @@ class SqlConnector(ConnectorSettings):
                 ]
                 rows = {str(r[self.id_column]): r for r in self._documents_of(connection, stale)}
         except Exception as exc:  # each driver raises its own errors (sqlalchemy wraps most)
+            error = self._read_failed(exc)
             failure = IngestFailure(
                 source=source,
                 document_id="./",
                 uri=self.location,
-                reason=f"cannot read the {'table' if self.table else 'query'}: {exc}"[:500],
-                error_type=type(exc).__name__,
+                reason=str(error)[:500],
+                error_type=type(error).__name__,
             )
             return Listing([], [failure], [""])
         items: list[SourceItem] = []
@@ -243,17 +249,32 @@ class SqlConnector(ConnectorSettings):
             access_groups=tuple(old.access_groups) if old.access_groups is not None else None,
         )
 
+    def _read_failed(self, exc: Exception) -> QueryFailed:
+        what = "table" if self.table else "query"
+        detail = " ".join(str(exc).split())
+        return QueryFailed(
+            f"cannot read the {what} ({type(exc).__name__}; the source's documents are kept as "
+            f"they were until it reads again): {detail}"
+        )
+
     def signature(self) -> str:
-        """sha256 over every (id, updated_at); without updated_at, over every row read in full."""
+        """sha256 over every (id, updated_at); without updated_at, over every row read in full.
+
+        A read that fails signs the failure instead of raising: the ingest it starts records a
+        QueryFailed and keeps the documents, and the signature moves again once the read works.
+        """
         digest = hashlib.sha256()
-        with self._connect() as connection:
-            versions = self._versions(connection)
-            if self.updated_at_column is None:
-                for row in self._documents_of(connection, sorted(versions)):
-                    digest.update(repr(sorted((k, _text(v)) for k, v in row.items())).encode())
-            else:
-                for row_id, version in sorted(versions.items()):
-                    digest.update(f"{row_id}\0{version}\n".encode())
+        try:
+            with self._connect() as connection:
+                versions = self._versions(connection)
+                if self.updated_at_column is None:
+                    for row in self._documents_of(connection, sorted(versions)):
+                        digest.update(repr(sorted((k, _text(v)) for k, v in row.items())).encode())
+                else:
+                    for row_id, version in sorted(versions.items()):
+                        digest.update(f"{row_id}\0{version}\n".encode())
+        except Exception as exc:  # as in list_documents: the driver's own errors
+            return "unreadable:" + sha256_text(str(self._read_failed(exc)))
         return digest.hexdigest()
 
     def open(self, item: SourceItem) -> bytes:
