@@ -131,11 +131,17 @@ class ObjectStorageConnector(ConnectorSettings):
         return fs
 
     def _objects(self, fs: Any) -> list[tuple[str, dict[str, Any]]]:
-        """(id relative to the prefix, info) of every selected object, sorted by id."""
+        """(id relative to the prefix, info) of every selected object, sorted by id.
+
+        The id is the key after the prefix and its one separator, exactly: `docs//abs.md`
+        is `/abs.md`, another object than `docs/abs.md` (stripping every slash made both
+        `abs.md`, a duplicate that blocked publishing).
+        """
         found = fs.find(self.root, detail=True)
+        prefix = f"{self.root}/"
         selected: list[tuple[str, dict[str, Any]]] = []
         for path, info in sorted(found.items()):
-            rel = path[len(self.root) :].lstrip("/")
+            rel = path.removeprefix(prefix) if path.startswith(prefix) else ""
             if (
                 rel
                 and info.get("type", "file") == "file"
