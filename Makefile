@@ -5,8 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SOURCES ?= sources.yaml
-DATA_DIR := $(abspath .rag)
-export DAGSTER_HOME ?= $(DATA_DIR)/dagster
+# The Dagster UI's port (make dev PORT=3001: one UI per pipeline side by side).
+PORT ?= 3000
 # unstructured phones home on import unless told not to; we run offline.
 export DO_NOT_TRACK := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
@@ -51,10 +51,10 @@ docs: $(STAMP) ## Build the docs site offline into .rag/site (strict: a broken l
 test: $(STAMP) lint docs ## Lint, the docs site, then the whole test suite (what CI runs)
 	$(BIN)/pytest -q
 
-dev: $(STAMP) ## Dagster UI + daemon on http://127.0.0.1:3000 (SQLite instance, run queue)
-	@# The zero-setup instance (SQLite, the run queue's limits): rag_pipelines/runner.py writes it.
-	@$(BIN)/python -c 'import pathlib, rag_pipelines.runner as r; r.ensure_dagster_home(pathlib.Path("$(DAGSTER_HOME)"))'
-	RAG_SOURCES=$(abspath $(SOURCES)) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+dev: $(STAMP) ## Dagster UI + daemon on http://127.0.0.1:$(PORT), DAGSTER_HOME <data_dir>/dagster
+	@# DAGSTER_HOME is the one the CLI uses for $(SOURCES) (its zero-setup SQLite instance is
+	@# written on first use); Ctrl-C or SIGTERM stops the webserver, daemon and code servers.
+	$(BIN)/rag-pipelines --config $(SOURCES) dev --port $(PORT)
 
 serve: $(STAMP) ## Serve the published index over HTTP on 127.0.0.1:8000
 	$(BIN)/rag-pipelines --config $(SOURCES) serve
