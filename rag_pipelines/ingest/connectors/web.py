@@ -47,17 +47,19 @@ GONE = (404, 410)
 class WebConnector(ConnectorSettings):
     """Pages listed by a sitemap, or reached from a start URL within depth and domain limits."""
 
-    type: Literal["web"]
+    type: Literal["web"] = Field(description="web: pages of a site (crawl or sitemap).")
     sitemap: str | None = Field(None, description="URL of a sitemap.xml (its <loc> pages).")
     start_url: str | None = Field(None, description="Crawl from here, following links.")
     max_depth: int = Field(2, ge=0, le=10, description="Link hops from start_url.")
-    max_pages: int = Field(500, ge=1, le=100_000)
+    max_pages: int = Field(500, ge=1, le=100_000, description="Stop after this many pages.")
     same_domain: bool = Field(
         True,
         description="Fetch from the start URL's (or sitemap's) host only: links, "
         "sitemap entries and redirect hops.",
     )
-    user_agent: str = "rag-pipelines"
+    user_agent: str = Field(
+        "rag-pipelines", description="User-Agent sent; robots.txt rules for it are honoured."
+    )
     timeout_s: float = Field(
         10.0, gt=0, description="Deadline of one fetch: connect, redirects, headers and body."
     )
@@ -70,7 +72,9 @@ class WebConnector(ConnectorSettings):
         description="Loopback or private networks (CIDR) the crawl may reach besides the "
         "entry URL's own address; link-local addresses are never fetched.",
     )
-    fallback_encoding: str = "cp1252"
+    fallback_encoding: str = Field(
+        "cp1252", description="Codec of pages that declare none and are not UTF-8."
+    )
     _bodies: dict[str, bytes] = PrivateAttr(default_factory=dict)
 
     @field_validator("sitemap", "start_url")
