@@ -127,3 +127,17 @@ def test_key_with_version_query_is_read_as_its_own_key(s3_server: Any, bucket: s
     assert "saffron" in query.text and "periwinkle" not in query.text
     assert query.access_groups == ["hr"]
     assert "periwinkle" in documents["what.md"].text and documents["what.md"].access_groups is None
+
+
+def test_folder_marker_is_skipped_not_quarantined(s3_server: Any, bucket: str) -> None:
+    """Regression: the zero-byte `folder/` marker consoles write was quarantined as EmptyFile
+    on every run."""
+    put(s3_server, bucket, "docs/folder/", b"")
+    put(s3_server, bucket, "docs/folder/inside.md", b"# Inside\n\nA file in the folder.\n")
+    put(s3_server, bucket, "docs/empty.md", b"")
+    docs = source(s3_server, bucket)
+    first = ingest_source(docs, {})
+    second = ingest_source(docs, {d.id: d for d in first.documents})
+    for report in (first, second):
+        assert {d.id for d in report.documents} == good_ids() | {"folder/inside.md"}
+        assert kinds(report) == {"empty.md": "EmptyFile"}  # an empty file is still one

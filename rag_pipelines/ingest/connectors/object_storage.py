@@ -136,13 +136,16 @@ class ObjectStorageConnector(ConnectorSettings):
 
         The id is the key after the prefix and its one separator, exactly: `docs//abs.md`
         is `/abs.md`, another object than `docs/abs.md` (stripping every slash made both
-        `abs.md`, a duplicate that blocked publishing).
+        `abs.md`, a duplicate that blocked publishing). Zero-byte keys ending in `/` are the
+        folder markers consoles and tools write: no documents, so not listed at all.
         """
         found = fs.find(self.root, detail=True)
         prefix = f"{self.root}/"
         selected: list[tuple[str, dict[str, Any]]] = []
         for path, info in sorted(found.items()):
             rel = path.removeprefix(prefix) if path.startswith(prefix) else ""
+            if rel.endswith("/") and not info.get("size"):
+                continue
             if (
                 rel
                 and info.get("type", "file") == "file"
