@@ -16,7 +16,7 @@ from assets.runs import materialize_pipeline
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.models import SourceConfig, SourcesFile
 from rag_pipelines.context import PipelineContext
-from rag_pipelines.ingest.ingestion import IngestReport
+from rag_pipelines.ingest.ingestion import IngestReport, ingest_source
 from rag_pipelines.pipeline.build.snapshot import snapshot_chunks
 
 GOOD = {
@@ -109,3 +109,35 @@ def test_keys_equal_after_stripping_slashes_are_two_documents_and_publish(
     assert good_ids() <= set(texts), sorted(texts)
     assert "orchids" in texts["abs.md"] and "tulips" not in texts["abs.md"]
     assert "tulips" in texts["/abs.md"]
+
+
+def test_key_with_version_query_is_read_as_its_own_key(s3_server: Any, bucket: str) -> None:
+    """Regression: `what.md?versionId=1.md` was read (bytes, tags) as `docs/what.md`, since s3fs
+    takes `?versionId=` in a path for a version id."""
+    put(s3_server, bucket, "docs/what.md", b"The bare key's own words: periwinkle.\n")
+    query_key = "docs/what.md?versionId=1.md"
+    put(s3_server, bucket, query_key, b"# Query\n\nThe query key says saffron.\n")
+    tags = {"TagSet": [{"Key": "access-groups", "Value": "hr"}]}
+    s3 = s3_server.client()
+    s3.put_object_tagging(Bucket=bucket, Key=query_key, Tagging=tags)
+    report = ingest_source(source(s3_server, bucket, access_groups={"source": "tags"}), {})
+    documents = {d.id: d for d in report.documents}
+    assert set(documents) == good_ids() | {"what.md", "what.md?versionId=1.md"}, kinds(report)
+    query = documents["what.md?versionId=1.md"]
+    assert "saffron" in query.text and "periwinkle" not in query.text
+    assert query.access_groups == ["hr"]
+    assert "periwinkle" in documents["what.md"].text and documents["what.md"].access_groups is None
+
+
+def test_folder_marker_is_skipped_not_quarantined(s3_server: Any, bucket: str) -> None:
+    """Regression: the zero-byte `folder/` marker consoles write was quarantined as EmptyFile
+    on every run."""
+    put(s3_server, bucket, "docs/folder/", b"")
+    put(s3_server, bucket, "docs/folder/inside.md", b"# Inside\n\nA file in the folder.\n")
+    put(s3_server, bucket, "docs/empty.md", b"")
+    docs = source(s3_server, bucket)
+    first = ingest_source(docs, {})
+    second = ingest_source(docs, {d.id: d for d in first.documents})
+    for report in (first, second):
+        assert {d.id for d in report.documents} == good_ids() | {"folder/inside.md"}
+        assert kinds(report) == {"empty.md": "EmptyFile"}  # an empty file is still one

@@ -19,6 +19,7 @@ from rag_pipelines.hashing import sha256_text
 from rag_pipelines.ingest.connectors.base import Listing, Scalar, SourceItem
 from rag_pipelines.ingest.globs import matches
 from rag_pipelines.ingest.models import Document, IngestFailure
+from rag_pipelines.ingest.object_keys import s3_metadata, s3_read, s3_tags
 
 PROTOCOLS = ("s3", "gs", "gcs", "az", "abfs")
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -147,13 +148,16 @@ class ObjectStorageConnector(ConnectorSettings):
 
         The id is the key after the prefix and its one separator, exactly: `docs//abs.md`
         is `/abs.md`, another object than `docs/abs.md` (stripping every slash made both
-        `abs.md`, a duplicate that blocked publishing).
+        `abs.md`, a duplicate that blocked publishing). Zero-byte keys ending in `/` are the
+        folder markers consoles and tools write: no documents, so not listed at all.
         """
         found = fs.find(self.root, detail=True)
         prefix = f"{self.root}/"
         selected: list[tuple[str, dict[str, Any]]] = []
         for path, info in sorted(found.items()):
             rel = path.removeprefix(prefix) if path.startswith(prefix) else ""
+            if rel.endswith("/") and not info.get("size"):
+                continue
             if (
                 rel
                 and info.get("type", "file") == "file"
@@ -182,7 +186,7 @@ class ObjectStorageConnector(ConnectorSettings):
                 failures.append(self._failure(source, rel, "the object is empty", "EmptyFile"))
                 continue
             try:
-                groups = self._groups(fs, f"{self.root}/{rel}")
+                groups = self._groups(fs, rel)
             except Exception as exc:  # as above: the storage client's own error types
                 failures.append(self._failure(source, rel, f"cannot read its groups: {exc}", exc))
                 continue
@@ -204,11 +208,16 @@ class ObjectStorageConnector(ConnectorSettings):
             )
         return Listing(items=items, failures=failures)
 
-    def _groups(self, fs: Any, path: str) -> tuple[str, ...] | None:
+    def _groups(self, fs: Any, rel: str) -> tuple[str, ...] | None:
         spec = self.access_groups
         if spec is None:
             return None
-        values = fs.get_tags(path) if spec.source == "tags" else fs.metadata(path)
+        if self.protocol == "s3":
+            bucket, key = self._bucket_key(rel)
+            tags = spec.source == "tags"
+            values = s3_tags(fs, bucket, key) if tags else s3_metadata(fs, bucket, key)
+        else:
+            values = fs.metadata(f"{self.root}/{rel}")
         raw = {str(k).lower(): str(v) for k, v in (values or {}).items()}.get(spec.key.lower())
         if raw is None:
             return None
@@ -234,8 +243,16 @@ class ObjectStorageConnector(ConnectorSettings):
         return digest.hexdigest()
 
     def open(self, item: SourceItem) -> bytes:
-        """The object's bytes."""
-        return bytes(self.filesystem().cat_file(f"{self.root}/{item.id}"))
+        """The object's bytes, read by its key (never parsed as a path: see `s3_read`)."""
+        fs = self.filesystem()
+        if self.protocol == "s3":
+            return s3_read(fs, *self._bucket_key(item.id))
+        return bytes(fs.cat_file(f"{self.root}/{item.id}"))
+
+    def _bucket_key(self, rel: str) -> tuple[str, str]:
+        """The bucket and the full key of the object with id `rel`."""
+        bucket, _, prefix = self.root.partition("/")
+        return bucket, f"{prefix}/{rel}" if prefix else rel
 
     def available(self) -> bool:
         """True if the bucket (or container) answers."""
