@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster._core.scheduler.instigation import InstigatorType, TickStatus
@@ -86,15 +87,21 @@ class Deployment:
         )
 
 
-def make_deployment(tmp: Path, instance_yaml: str, extra_env: dict[str, str]) -> Deployment:
-    """Two sources of made-up products, sensors every 5 s, and DAGSTER_HOME/dagster.yaml."""
+def make_deployment(
+    tmp: Path,
+    instance_yaml: str,
+    extra_env: dict[str, str],
+    sections: dict[str, Any] | None = None,
+) -> Deployment:
+    """Two sources of made-up products, sensors every 5 s, and DAGSTER_HOME/dagster.yaml;
+    `sections` adds top-level sections to its sources.yaml (evaluation, ...)."""
     roots = write_corpus(tmp, age_s=600)
     sensors = {
         "source_change_interval_s": 5,
         "model_change_interval_s": 3600,
         "index_refresh_interval_s": 5,
     }
-    config = write_config(tmp, roots, name="race", pipeline={"sensors": sensors})
+    config = write_config(tmp, roots, name="race", pipeline={"sensors": sensors}, sections=sections)
     home = tmp / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text(instance_yaml, encoding="utf-8")
