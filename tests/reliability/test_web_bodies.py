@@ -89,3 +89,24 @@ def test_max_file_mb_refuses_a_declared_length_unread(site: Site) -> None:
     site.pages["/hostile"] = ("x" * (2 * MiB), "text/plain")
     listing = list_source(_source(site, max_file_mb=1))
     assert [f.error_type for f in listing.failures] == ["TooLarge"]
+
+
+def test_the_content_type_charset_decodes_the_page(site: Site) -> None:
+    """`text/html; charset=windows-1251` was indexed as mojibake (decoded with the fallback)."""
+    text = "Привет, мир: отчёт о продажах за май."
+    body = f"<html><head><title>Отчёт</title></head><body><p>{text}</p></body></html>"
+
+    def respond(handler: Any) -> None:
+        data = body.encode("windows-1251")
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=windows-1251")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    site.respond("/hostile", respond)
+    report = ingest_source(_source(site), {})
+    page = next(d for d in report.documents if d.id.endswith("/hostile"))
+    assert text in " ".join(s.text for s in page.sections)
+    assert page.title == "Отчёт"
+    assert sorted(d.id.removeprefix(site.base) for d in report.documents) == [*GOOD, "/hostile"]
