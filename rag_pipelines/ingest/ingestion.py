@@ -29,6 +29,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # failed now; the last good version is kept
     seconds: float = 0.0
+    signature: str | None = None  # the listing's own signature (a SignsListings connector's)
 
 
 def ingest_source(
@@ -56,8 +57,11 @@ def ingest_source(
             items=[i for i in listing.items if only(i.id)],
             failures=[f for f in listing.failures if only(f.document_id)],
             unlisted=listing.unlisted,
+            signature=listing.signature,
         )
-    report = IngestReport(documents=[], failures=list(listing.failures))
+    report = IngestReport(
+        documents=[], failures=list(listing.failures), signature=listing.signature
+    )
     total = len(listing.items)
     for i, item in enumerate(listing.items, start=1):
         old = previous.get(item.id)

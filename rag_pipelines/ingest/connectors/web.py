@@ -45,6 +45,10 @@ SUFFIXES = {
 GONE = (404, 410)
 
 
+class SiteUnreadable(OSError):
+    """The entry URL, its robots.txt or its sitemap cannot be read now: nothing is listed."""
+
+
 class WebConnector(ConnectorSettings):
     """Pages listed by a sitemap, or reached from a start URL within depth and domain limits."""
 
@@ -224,11 +228,19 @@ class WebConnector(ConnectorSettings):
         return item, links
 
     def signature(self) -> str:
-        """sha256 of what a crawl reaches: each page's id and content hash, each failure."""
-        digest = hashlib.sha256()
-        for item in self._crawl("signature", {}, keep_bodies=False).items:
-            digest.update(f"{item.id}\0{item.content_hash}\n".encode())
-        return digest.hexdigest()
+        """The signature of a full crawl (`signature_since` with no history)."""
+        return self.signature_since({})
+
+    def signature_since(self, previous: Mapping[str, Document]) -> str:
+        """sha256 of a crawl made conditionally against `previous`: unchanged pages cost a 304.
+
+        The same as the signature of an ingest's own listing of an unchanged site, since a 304
+        keeps the last run's content hash. SiteUnreadable while the site cannot be listed.
+        """
+        listing = self._crawl("signature", previous, keep_bodies=False)
+        if listing.unlisted:
+            raise SiteUnreadable(listing.failures[0].reason)
+        return str(listing.signature)
 
     def open(self, item: SourceItem) -> bytes:
         """The page's body from this listing (fetched again, under the same rules, if not held)."""

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.identity import configured_identity
-from rag_pipelines.ingest.signature import shard_signatures, source_available
-from rag_pipelines.pipeline.build.documents import ingested_signature
+from rag_pipelines.ingest.signature import shard_signatures, signs_listings, source_available
+from rag_pipelines.pipeline.build.documents import ingested_signature, load_documents
 
 
 @dataclass(frozen=True)
@@ -30,15 +30,20 @@ def changed_sources(ctx: PipelineContext, requested: dict[str, str]) -> list[Sou
     for source in ctx.config.sources:
         # With shared state, the last ingest of a shard may have run on another machine.
         ws = ctx.workspace
+        signed = signs_listings(source)
         for shard in ctx.shards(source.name):
-            path = ws.signature_path(shard.source, shard.folder)
-            ctx.state.store.download(path.relative_to(ws.root).as_posix())
+            paths = [ws.signature_path(shard.source, shard.folder)]
+            if signed:  # its check lists conditionally against the stored documents
+                paths.append(ws.documents_path(shard.source, shard.folder))
+            for path in paths:
+                ctx.state.store.download(path.relative_to(ws.root).as_posix())
         # A source that cannot be reached (an unmounted root, a server down) would list as
         # empty: wait until it is back.
         try:
             if not source_available(source):
                 continue
-            current = shard_signatures(source)
+            previous = {d.id: d for d in load_documents(ctx, source.name)} if signed else None
+            current = shard_signatures(source, previous)
         except OSError:
             continue  # gone between the two calls
         for shard, signature in zip(ctx.shards(source.name), current, strict=True):

@@ -14,7 +14,7 @@ from rag_pipelines.ingest.ingestion import IngestReport, Progress, ingest_source
 from rag_pipelines.ingest.ledger import LedgerEntry, update_ledger
 from rag_pipelines.ingest.models import Document, IngestFailure
 from rag_pipelines.ingest.pii import PiiRedactor
-from rag_pipelines.ingest.signature import shard_signature
+from rag_pipelines.ingest.signature import shard_signature, signed_shards, signs_listings
 from rag_pipelines.pipeline.build.shard_state import document_order, read_source
 from rag_pipelines.shards import Shard
 from rag_pipelines.storage import atomic_write_text, iter_jsonl, write_jsonl
@@ -58,12 +58,16 @@ def ingest(
     # that now belong elsewhere: they leave it (their new shard parses them again).
     start = shard if ws.documents_path(source, folder).exists() else Shard(source)
     previous = {d.id: d for d in shard_documents(ctx, start) if shard.holds(d.id)}
-    signature = shard_signature(config, shard)  # taken first: a change during the run shows next
+    # Taken first: a change during the run shows next. A crawl signs the listing it makes
+    # instead, so the site is crawled once per ingest.
+    signature = None if signs_listings(config) else shard_signature(config, shard)
     safety = ctx.config.safety_for(config)
     redactor = PiiRedactor(safety.id_patterns) if safety.redact_pii else None
     policy = sha256_text(safety.model_dump_json())[:12] if safety.redact_pii else "off"
     only = shard.holds if shard.count > 1 else None
     report = ingest_source(config, previous, progress, redactor, policy, only)
+    if signature is None:
+        signature = signed_shards(config, str(report.signature))[shard.index]
     write_jsonl(ws.documents_path(source, folder), report.documents)
     write_jsonl(ws.failures_path(source, folder), report.failures)
     crash_point("documents_written")
