@@ -95,6 +95,14 @@ def test_dev_deploy_and_helm_share_the_concurrency_limits() -> None:
     assert helm["runs"]["tagConcurrencyLimits"] == deploy["runs"]["tag_concurrency_limits"]
 
 
+def test_dev_deploy_and_helm_monitor_runs() -> None:
+    """Regression: the CLI's and make dev's instance had no run monitoring, so a run whose
+    worker died stayed STARTED under the daemon too."""
+    for instance in (yaml.safe_load(DEV_INSTANCE_YAML), load("dagster.yaml")):
+        assert instance["run_monitoring"]["enabled"] is True
+    assert load("helm/values.yaml")["dagsterDaemon"]["runMonitoring"]["enabled"] is True
+
+
 def test_compose_services_match_the_names_the_code_and_configs_use() -> None:
     services = load("docker-compose.yaml")["services"]
     assert {"postgres", "qdrant", "code_location", "webserver", "daemon", "index_service"} <= set(
