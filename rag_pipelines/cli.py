@@ -247,6 +247,23 @@ def serve(
     )
 
 
+@app.command()
+def dev(
+    host: Annotated[str, typer.Option(help="Interface for the UI.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port of the UI.")] = 3000,
+) -> None:
+    """Dagster UI + daemon for this pipeline, on the DAGSTER_HOME `materialize` uses; SIGTERM or
+    Ctrl-C stops every process it started."""
+    from rag_pipelines import dev_server
+
+    ctx = PipelineContext(_load())
+    env = dev_server.dev_env(ctx.workspace, State.config_path)
+    err.print(
+        f"Dagster UI on http://{host}:{port} · DAGSTER_HOME={env['DAGSTER_HOME']}", highlight=False
+    )
+    raise typer.Exit(dev_server.run_supervised(dev_server.dev_command(host, port), env))
+
+
 @app.command("eval")
 def evaluate_cmd(
     version: Annotated[str | None, typer.Option(help="Version (default: published).")] = None,
