@@ -42,6 +42,19 @@ def pull_sources(ctx: PipelineContext, names: list[str] | None = None) -> None:
     pull_all(ctx.state.store, [source_prefix(ctx, name) for name in names])
 
 
+def pull_ledgers(ctx: PipelineContext) -> None:
+    """Bring every shard's ledger (last-seen times) into the local cache: `status` on a machine
+    that did not ingest reads the shared state's freshness, not its own empty cache."""
+    store, ws = ctx.state.store, ctx.workspace
+    if not store.remote:
+        return
+    for source in ctx.config.sources:
+        for shard in ctx.shards(source.name):
+            store.download(
+                ws.ledger_path(source.name, shard.folder).relative_to(ws.root).as_posix()
+            )
+
+
 def push_new_version(ctx: PipelineContext, version: str) -> None:
     """Upload a new build folder (no manifest yet: an incomplete build to any reader)."""
     ws = ctx.workspace
