@@ -97,15 +97,19 @@ def validate(
         typer.Option(help="Accept models that are not on this machine (materialize downloads)."),
     ] = False,
 ) -> None:
-    """Check sources.yaml and that its models load offline; list every problem (exit code 2)."""
+    """Check sources.yaml, that its models load offline and that the service's API keys are
+    there; list every problem (exit code 2)."""
     from rag_pipelines.embedding.preflight import model_problems
+    from rag_pipelines.service.keys import KeyStore
 
     config = _load()
     problems = model_problems(config)
-    if problems and not allow_download:
+    auth = config.service.auth
+    key_problems = KeyStore.problems(auth) if auth is not None else []
+    if (problems and not allow_download) or key_problems:
         err.print(f"[red]invalid configuration[/red] {State.config_path}")
-        for problem in problems:
-            err.print(f"  - {problem}", markup=False, highlight=False)
+        for problem in key_problems + ([] if allow_download else problems):
+            err.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     for problem in problems:
         err.print(f"[yellow]warning[/yellow] {problem}", highlight=False)
