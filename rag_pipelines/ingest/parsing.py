@@ -80,7 +80,7 @@ def parse_item(
         return _document(item, source, item.title or item.id, ["NarrativeText"], sections, metadata)
     path = item.path
     supported = path.suffix.lower() in SUPPORTED_EXTENSIONS
-    encoding = check_file(path, fallback_encoding) if supported else None
+    encoding = check_file(path, fallback_encoding, item.encoding) if supported else None
     check_size(path, limits)
     elements, kinds, title = partition_file(path, encoding)
     sections = build_sections(elements)
@@ -98,7 +98,9 @@ def parse_item(
     document.title_from_content = title is not None
     document.links = list(dict.fromkeys(link for e in elements for link in e.links))
     if encoding is not None and encoding not in ("utf-8", "utf-8-sig"):
-        document.metadata["encoding"] = encoding  # decoded with a fallback: worth knowing
+        document.metadata["encoding"] = (
+            encoding  # not UTF-8 (declared, or a fallback): worth knowing
+        )
     return document
 
 

@@ -36,6 +36,7 @@ class SourceItem:
     fallback_encoding: str = "cp1252"
     file_name: str | None = None  # for bytes from `open`: picks the parser by its extension
     links: tuple[str, ...] | None = None  # link targets as the connector resolved them
+    encoding: str | None = None  # the charset the transport declared (HTTP Content-Type)
 
 
 @dataclass

@@ -15,6 +15,7 @@ last good version and the crawl goes on.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import ipaddress
 from collections import deque
@@ -198,14 +199,15 @@ class WebConnector(ConnectorSettings):
             return item, [_normal(urljoin(final, link)) for link in old.links]
         if not 200 <= fetched.status < 300:
             raise HttpError(f"{final} answered {fetched.status}")
-        kind = fetched.headers.get("content-type", "").split(";")[0].strip().lower()
+        kind, charset = _content_type(fetched.headers.get("content-type", ""))
         suffix = SUFFIXES.get(kind)
         if suffix is None:
             raise ValueError(f"unsupported content type {kind or '(none)'!r}")
         body = fetched.body
         if keep_body:
             self._bodies[final] = body
-        links, title = _links_and_title(final, body) if suffix == ".html" else ([], None)
+        html = suffix == ".html"
+        links, title = _links_and_title(final, body, charset) if html else ([], None)
         item = SourceItem(
             id=final,
             uri=final,
@@ -217,6 +219,7 @@ class WebConnector(ConnectorSettings):
             file_name=_file_name(final, suffix),
             title=title,
             links=tuple(links),
+            encoding=charset,
         )
         return item, links
 
@@ -252,12 +255,14 @@ def _normal(url: str) -> str:
     return urldefrag(url)[0]
 
 
-def _links_and_title(base: str, body: bytes) -> tuple[list[str], str | None]:
+def _links_and_title(
+    base: str, body: bytes, charset: str | None = None
+) -> tuple[list[str], str | None]:
     """Absolute link targets (href, without fragments) of an HTML page, and its <title>."""
     import lxml.html
 
     try:
-        tree = lxml.html.fromstring(body)
+        tree = lxml.html.fromstring(body, parser=lxml.html.HTMLParser(encoding=charset))
     except (ValueError, lxml.etree.ParserError):
         return [], None
     hrefs = (a.get("href") for a in tree.iter("a"))
@@ -270,6 +275,20 @@ def _file_name(url: str, suffix: str) -> str:
     """A file name for the parser: the last path segment, with the content type's extension."""
     name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or "index"
     return name if name.lower().endswith(suffix) else f"{name}{suffix}"
+
+
+def _content_type(header: str) -> tuple[str, str | None]:
+    """The media type and its charset parameter (None when absent or not a known codec)."""
+    from email.message import Message
+
+    message = Message()
+    message["content-type"] = header
+    charset = message.get_content_charset()
+    try:
+        charset = codecs.lookup(charset).name if charset else None
+    except LookupError:
+        charset = None  # an unknown charset: the page's own declaration and the fallbacks decide
+    return header.split(";")[0].strip().lower(), charset
 
 
 def _conditional(old: Document | None) -> dict[str, str]:
