@@ -29,22 +29,34 @@ _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 class AccessGroupsFrom(StrictModel):
     """Where an object's reader groups are written: a tag or a user-metadata key."""
 
-    source: Literal["tags", "metadata"] = "metadata"
-    key: str = Field("access-groups", min_length=1)
-    separator: str = Field(",", min_length=1)
+    source: Literal["tags", "metadata"] = Field(
+        "metadata", description="Read groups from object tags (S3) or user metadata."
+    )
+    key: str = Field(
+        "access-groups", min_length=1, description="The tag or metadata key holding the groups."
+    )
+    separator: str = Field(",", min_length=1, description="Separator between groups in the value.")
 
 
 class ObjectStorageConnector(ConnectorSettings):
     """Objects under a bucket prefix, selected by glob patterns relative to the prefix."""
 
-    type: Literal["object_storage"]
+    type: Literal["object_storage"] = Field(
+        description="object_storage: objects under a bucket prefix (fsspec)."
+    )
     url: str = Field(description="s3://bucket/prefix, gs://bucket/prefix or az://container/prefix")
-    include: list[str] = Field(default_factory=lambda: ["**/*"], min_length=1)
-    exclude: list[str] = Field(default_factory=list)
-    max_file_mb: float = Field(50.0, gt=0)
-    fallback_encoding: str = "cp1252"
+    include: list[str] = Field(
+        default_factory=lambda: ["**/*"], min_length=1, description="Globs relative to the prefix."
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Globs relative to the prefix left out."
+    )
+    max_file_mb: float = Field(50.0, gt=0, description="Larger objects are quarantined, not read.")
+    fallback_encoding: str = Field(
+        "cp1252", description="Codec of text objects that are not UTF-8."
+    )
     endpoint_url: str | None = Field(None, description="An S3-compatible endpoint (MinIO, ...).")
-    region: str | None = None
+    region: str | None = Field(None, description="The bucket's region (S3).")
     credentials_env: dict[str, str] = Field(
         default_factory=dict,
         description="fsspec storage option → name of the environment variable holding it "
