@@ -104,10 +104,12 @@ def start_paused(
     point: str,
     command: list[str] | None = None,
     env: dict[str, str] | None = None,
+    wait_s: float = 180,
 ) -> Paused:
     """Run `target` ("corpus" or a source) in a subprocess until it pauses at `point`.
 
-    `command` and `env` replace the default driver (tests.reliability.driver) and environment.
+    `command` and `env` replace the default driver (tests.reliability.driver) and environment;
+    `wait_s` is how long it may take to get there.
     """
     marker = pipeline.tmp / f"paused-{point}"
     log = pipeline.tmp / f"run-{point}.log"
@@ -122,7 +124,7 @@ def start_paused(
     with log.open("wb") as out:
         proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     paused = Paused(proc, marker, log)
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + wait_s
     while not marker.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             if proc.poll() is None:
