@@ -12,6 +12,7 @@ from rich.table import Table
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline.checks.freshness import source_freshness
+from rag_pipelines.pipeline.sync import pull_ledgers
 from rag_pipelines.retrieval.models import SearchResponse
 
 SCORES = {
@@ -48,8 +49,10 @@ def print_hits(console: Console, response: SearchResponse) -> None:
 
 def status_data(ctx: PipelineContext) -> dict[str, Any]:
     """The published version, its sources, their freshness and the versions kept, as data."""
+    from rag_pipelines.pipeline.checks.golden_deletions import stale_judgements
     from rag_pipelines.pipeline.checks.quarantine import load_quarantine
 
+    pull_ledgers(ctx)
     registry = ctx.registry
     pointer = registry.live()
     now = utc_now()
@@ -77,6 +80,7 @@ def status_data(ctx: PipelineContext) -> dict[str, Any]:
             "sources": {n: s.model_dump(mode="json") for n, s in manifest.sources.items()},
             "staleness": pointer.staleness,
         }
+        data["stale_judgements"] = [s.label() for s in stale_judgements(ctx, pointer.version)]
     return data
 
 
@@ -115,6 +119,7 @@ def print_status(console: Console, ctx: PipelineContext) -> None:
     pointer = registry.live()
     if pointer is None:
         console.print("no index published yet — run `rag-pipelines materialize`")
+        print_freshness(console, ctx)
         return
     manifest = registry.manifest(pointer.version)
     built_ago = datetime.now(tz=UTC) - datetime.fromisoformat(manifest.created_at)
@@ -143,6 +148,15 @@ def print_status(console: Console, ctx: PipelineContext) -> None:
             f"servable) max {s.get('max_staleness_s', 0)} s, "
             f"median {s.get('median_staleness_s', 0)} s"
         )
+    print_freshness(console, ctx)
+    versions = registry.versions()
+    console.print(f"versions kept: {', '.join(versions)}")
+    print_stale_judgements(console, ctx, pointer.version)
+
+
+def print_freshness(console: Console, ctx: PipelineContext) -> None:
+    """One line per source: fresh or stale, from the ledgers (the shared state's, if remote)."""
+    pull_ledgers(ctx)
     now = utc_now()
     for source in ctx.config.sources:
         fresh = source_freshness(ctx, source.name, now)
@@ -151,8 +165,15 @@ def print_status(console: Console, ctx: PipelineContext) -> None:
             f"source {source.name}: {mark} — last ingest {fresh.last_ingest_at or 'never'} "
             f"({fresh.lag_hours} h ago; max {fresh.max_lag_hours} h)"
         )
-    versions = registry.versions()
-    console.print(f"versions kept: {', '.join(versions)}")
+
+
+def print_stale_judgements(console: Console, ctx: PipelineContext, version: str) -> None:
+    """The golden judgements the quality gate sets aside: their documents were deleted."""
+    from rag_pipelines.pipeline.checks.golden_deletions import describe, stale_judgements
+
+    stale = stale_judgements(ctx, version)
+    if stale:
+        console.print(f"golden set: {describe(stale)}", markup=False, highlight=False)
 
 
 def age(seconds: float) -> str:

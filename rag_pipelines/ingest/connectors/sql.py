@@ -45,15 +45,29 @@ class QueryFailed(Exception):
 class SqlConnector(ConnectorSettings):
     """A table (or a SELECT) with an id column, text and title columns, and metadata columns."""
 
-    type: Literal["sql"]
+    type: Literal["sql"] = Field(description="sql: rows of a table or query (SQLAlchemy).")
     url: str = Field(description="SQLAlchemy URL, e.g. postgresql+psycopg2://user@host/db")
-    table: str | None = Field(None, pattern=_IDENTIFIER)
+    table: str | None = Field(
+        None, pattern=_IDENTIFIER, description="The table to read (or give query)."
+    )
     query: str | None = Field(None, description="A SELECT; used as a subquery.")
-    id_column: str = Field("id", pattern=_IDENTIFIER)
-    text_column: str = Field("text", pattern=_IDENTIFIER)
-    title_column: str | None = Field(None, pattern=_IDENTIFIER)
-    metadata_columns: list[str] = Field(default_factory=list)
-    updated_at_column: str | None = Field(None, pattern=_IDENTIFIER)
+    id_column: str = Field(
+        "id", pattern=_IDENTIFIER, description="Column holding each row's document id."
+    )
+    text_column: str = Field(
+        "text", pattern=_IDENTIFIER, description="Column holding the text to index."
+    )
+    title_column: str | None = Field(
+        None, pattern=_IDENTIFIER, description="Column holding the document title."
+    )
+    metadata_columns: list[str] = Field(
+        default_factory=list, description="Columns copied into the document's metadata."
+    )
+    updated_at_column: str | None = Field(
+        None,
+        pattern=_IDENTIFIER,
+        description="The row's version: only moved rows are read in full.",
+    )
     access_groups_column: str | None = Field(
         None, pattern=_IDENTIFIER, description="An array column, or text with groups by ','."
     )
