@@ -38,6 +38,7 @@ def publish(
     registry.ensure_publishable(version, BLOCKING_CHECKS)
     previous = current.version if current else None
     lag = staleness(ctx, version, previous, utc_now())
+    crash_point("publish_before_switch")
     # Compare-and-set from the version the checks compared against; only the winner moves the
     # server's aliases (a run that lost the race raises LivePointerConflict before).
     pointer = registry.point_live(version, staleness=lag, run_id=run_id, expected=current)

@@ -109,11 +109,13 @@ def start_paused(
     command: list[str] | None = None,
     env: dict[str, str] | None = None,
     group: bool = False,
+    wait_s: float = 180,
 ) -> Paused:
     """Run `target` ("corpus" or a source) in a subprocess until it pauses at `point`.
 
     `command` and `env` replace the default driver (tests.reliability.driver) and environment;
-    with `group` it runs in a session (process group) of its own, which `kill` kills whole.
+    with `group` it runs in a session (process group) of its own, which `kill` kills whole;
+    `wait_s` is how long it may take to get there.
     """
     marker = pipeline.tmp / f"paused-{point}"
     log = pipeline.tmp / f"run-{point}.log"
@@ -135,7 +137,7 @@ def start_paused(
             start_new_session=group,
         )
     paused = Paused(proc, marker, log, group)
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + wait_s
     while not marker.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             if proc.poll() is None:
