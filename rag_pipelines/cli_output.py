@@ -14,6 +14,7 @@ from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.manifest import LivePointer
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline.checks.freshness import source_freshness
+from rag_pipelines.pipeline.sync import pull_ledgers
 from rag_pipelines.retrieval.models import SearchResponse
 
 SCORES = {
@@ -54,6 +55,7 @@ def status_data(ctx: PipelineContext) -> dict[str, Any]:
     from rag_pipelines.pipeline.checks.quarantine import load_quarantine
     from rag_pipelines.pipeline.pin import pin_status
 
+    pull_ledgers(ctx)
     registry = ctx.registry
     pointer = registry.live()
     now = utc_now()
@@ -126,6 +128,7 @@ def print_status(console: Console, ctx: PipelineContext) -> None:
     pointer = registry.live()
     if pointer is None:
         console.print("no index published yet — run `rag-pipelines materialize`")
+        print_freshness(console, ctx)
         return
     manifest = registry.manifest(pointer.version)
     built_ago = datetime.now(tz=UTC) - datetime.fromisoformat(manifest.created_at)
@@ -155,6 +158,15 @@ def print_status(console: Console, ctx: PipelineContext) -> None:
             f"servable) max {s.get('max_staleness_s', 0)} s, "
             f"median {s.get('median_staleness_s', 0)} s"
         )
+    print_freshness(console, ctx)
+    versions = registry.versions()
+    console.print(f"versions kept: {', '.join(versions)}")
+    print_stale_judgements(console, ctx, pointer.version)
+
+
+def print_freshness(console: Console, ctx: PipelineContext) -> None:
+    """One line per source: fresh or stale, from the ledgers (the shared state's, if remote)."""
+    pull_ledgers(ctx)
     now = utc_now()
     for source in ctx.config.sources:
         fresh = source_freshness(ctx, source.name, now)
@@ -163,9 +175,6 @@ def print_status(console: Console, ctx: PipelineContext) -> None:
             f"source {source.name}: {mark} — last ingest {fresh.last_ingest_at or 'never'} "
             f"({fresh.lag_hours} h ago; max {fresh.max_lag_hours} h)"
         )
-    versions = registry.versions()
-    console.print(f"versions kept: {', '.join(versions)}")
-    print_stale_judgements(console, ctx, pointer.version)
 
 
 def print_pin(console: Console, ctx: PipelineContext, pointer: LivePointer) -> None:
