@@ -124,7 +124,8 @@ def pinned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pinned]:
         velvet_pinned = _velvet(deployment)
         status_text = _cli(deployment, "status")
 
-        unpin_text = _cli(deployment, "unpin")
+        unpin = deployment.cli("unpin")
+        unpin_text, _ = unpin.communicate(timeout=180)
         earlier = {r.run_id for r in instance.get_runs()}
         launched = deployment.ui_launch(PUBLISH_JOB)
         assert launched.returncode == 0, launched.stdout + launched.stderr
