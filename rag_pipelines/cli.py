@@ -374,9 +374,10 @@ def rollback(
         str | None, typer.Argument(help="Version to make live (default: the previous one).")
     ] = None,
 ) -> None:
-    """Atomically re-point the live index to an earlier kept version."""
+    """Atomically re-point the live index to an earlier kept version and pin it there."""
     from rag_pipelines.index.stores import open_vector_store
     from rag_pipelines.locks import exclusive
+    from rag_pipelines.pipeline.pin import pin_status
     from rag_pipelines.pipeline.publish import rollback as roll_back
 
     ctx = PipelineContext(_load())
@@ -388,6 +389,21 @@ def rollback(
     finally:
         store.close()
     console.print(f"[green]live[/green] {pointer.version} (was {pointer.previous})")
+    pin = pin_status(ctx, pointer)
+    if pin is not None:
+        console.print(pin.line(), markup=False, highlight=False)
+
+
+@app.command()
+def unpin() -> None:
+    """Release a rollback's pin: the next build that passes its checks is published."""
+    from rag_pipelines.pipeline.pin import unpin as release
+
+    pointer = release(PipelineContext(_load()))
+    console.print(
+        f"[green]unpinned[/green] {pointer.version}: the next build that passes its checks "
+        "is published"
+    )
 
 
 @app.command()

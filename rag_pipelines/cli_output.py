@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rag_pipelines.context import PipelineContext
+from rag_pipelines.index.manifest import LivePointer
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline.checks.freshness import source_freshness
 from rag_pipelines.pipeline.sync import pull_ledgers
@@ -51,6 +53,7 @@ def status_data(ctx: PipelineContext) -> dict[str, Any]:
     """The published version, its sources, their freshness and the versions kept, as data."""
     from rag_pipelines.pipeline.checks.golden_deletions import stale_judgements
     from rag_pipelines.pipeline.checks.quarantine import load_quarantine
+    from rag_pipelines.pipeline.pin import pin_status
 
     pull_ledgers(ctx)
     registry = ctx.registry
@@ -81,6 +84,12 @@ def status_data(ctx: PipelineContext) -> dict[str, Any]:
             "staleness": pointer.staleness,
         }
         data["stale_judgements"] = [s.label() for s in stale_judgements(ctx, pointer.version)]
+        pin = pin_status(ctx, pointer)
+        data["pin"] = (
+            None
+            if pin is None
+            else {**pin.pin.model_dump(mode="json"), "holds": pin.holds, "text": pin.line()}
+        )
     return data
 
 
@@ -140,6 +149,7 @@ def print_status(console: Console, ctx: PipelineContext) -> None:
             summary.content_hash[:12],
         )
     console.print(table)
+    print_pin(console, ctx, pointer)
     if pointer.staleness:
         s = pointer.staleness
         console.print(
@@ -165,6 +175,16 @@ def print_freshness(console: Console, ctx: PipelineContext) -> None:
             f"source {source.name}: {mark} — last ingest {fresh.last_ingest_at or 'never'} "
             f"({fresh.lag_hours} h ago; max {fresh.max_lag_hours} h)"
         )
+
+
+def print_pin(console: Console, ctx: PipelineContext, pointer: LivePointer) -> None:
+    """The rollback's pin on the live version, if any, and whether it still holds."""
+    from rag_pipelines.pipeline.pin import pin_status
+
+    pin = pin_status(ctx, pointer)
+    if pin is not None:
+        style = "yellow" if pin.holds else "dim"
+        console.print(f"[{style}]{escape(pin.line())}[/{style}]", highlight=False)
 
 
 def print_stale_judgements(console: Console, ctx: PipelineContext, version: str) -> None:
