@@ -13,7 +13,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt dev serve bench eval loadtest clean
+.PHONY: help install run test lint docs fmt dev serve bench eval loadtest clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,7 +45,10 @@ fmt: $(STAMP) ## Apply ruff formatting and fixes
 	$(BIN)/ruff format rag_pipelines assets tests scripts
 	$(BIN)/ruff check --fix rag_pipelines assets tests scripts
 
-test: $(STAMP) lint ## Lint, then the whole test suite (what CI runs)
+docs: $(STAMP) ## Build the docs site offline into .rag/site (strict: a broken link fails)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: $(STAMP) lint docs ## Lint, the docs site, then the whole test suite (what CI runs)
 	$(BIN)/pytest -q
 
 dev: $(STAMP) ## Dagster UI + daemon on http://127.0.0.1:$(PORT), DAGSTER_HOME <data_dir>/dagster
@@ -56,14 +59,14 @@ dev: $(STAMP) ## Dagster UI + daemon on http://127.0.0.1:$(PORT), DAGSTER_HOME <
 serve: $(STAMP) ## Serve the published index over HTTP on 127.0.0.1:8000
 	$(BIN)/rag-pipelines --config $(SOURCES) serve
 
-bench: $(STAMP) ## Benchmarks (figures in README, JSON in bench-results/); needs ../shared/data
+bench: $(STAMP) ## Benchmarks (figures in docs/benchmarks.md, JSON in bench-results/); needs ../shared/data
 	$(BIN)/python scripts/bench_embedding.py
 	$(BIN)/python scripts/bench_refresh.py
 	$(BIN)/python scripts/bench_latency.py
 	$(BIN)/python scripts/bench_compare.py
 	$(BIN)/python scripts/bench_build_eval.py --backend onnx
 
-eval: $(STAMP) ## Retrieval quality on SciFact (figures in README); needs ../shared/data
+eval: $(STAMP) ## Retrieval quality on SciFact (figures in docs/benchmarks.md); needs ../shared/data
 	$(BIN)/python scripts/eval_scifact.py
 	@# onnx-int8 is a new model; what the retrieval_quality gate measured for it
 	$(BIN)/python scripts/eval_backend_gate.py --backend onnx-int8

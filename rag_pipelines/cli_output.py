@@ -49,6 +49,7 @@ def print_hits(console: Console, response: SearchResponse) -> None:
 
 def status_data(ctx: PipelineContext) -> dict[str, Any]:
     """The published version, its sources, their freshness and the versions kept, as data."""
+    from rag_pipelines.pipeline.checks.golden_deletions import stale_judgements
     from rag_pipelines.pipeline.checks.quarantine import load_quarantine
 
     pull_ledgers(ctx)
@@ -79,6 +80,7 @@ def status_data(ctx: PipelineContext) -> dict[str, Any]:
             "sources": {n: s.model_dump(mode="json") for n, s in manifest.sources.items()},
             "staleness": pointer.staleness,
         }
+        data["stale_judgements"] = [s.label() for s in stale_judgements(ctx, pointer.version)]
     return data
 
 
@@ -149,6 +151,7 @@ def print_status(console: Console, ctx: PipelineContext) -> None:
     print_freshness(console, ctx)
     versions = registry.versions()
     console.print(f"versions kept: {', '.join(versions)}")
+    print_stale_judgements(console, ctx, pointer.version)
 
 
 def print_freshness(console: Console, ctx: PipelineContext) -> None:
@@ -162,6 +165,15 @@ def print_freshness(console: Console, ctx: PipelineContext) -> None:
             f"source {source.name}: {mark} — last ingest {fresh.last_ingest_at or 'never'} "
             f"({fresh.lag_hours} h ago; max {fresh.max_lag_hours} h)"
         )
+
+
+def print_stale_judgements(console: Console, ctx: PipelineContext, version: str) -> None:
+    """The golden judgements the quality gate sets aside: their documents were deleted."""
+    from rag_pipelines.pipeline.checks.golden_deletions import describe, stale_judgements
+
+    stale = stale_judgements(ctx, version)
+    if stale:
+        console.print(f"golden set: {describe(stale)}", markup=False, highlight=False)
 
 
 def age(seconds: float) -> str:

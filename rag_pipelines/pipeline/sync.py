@@ -42,17 +42,19 @@ def pull_sources(ctx: PipelineContext, names: list[str] | None = None) -> None:
     pull_all(ctx.state.store, [source_prefix(ctx, name) for name in names])
 
 
-def pull_ledgers(ctx: PipelineContext) -> None:
-    """Bring every shard's ledger (last-seen times) into the local cache: `status` on a machine
-    that did not ingest reads the shared state's freshness, not its own empty cache."""
+def pull_ledgers(ctx: PipelineContext, names: list[str] | None = None) -> bool:
+    """Bring only sources' ledgers (default: all) into the local cache, for readers that need
+    what each source had and when (status, the golden set's deleted documents); False when
+    the store holds no ledger of some source (never ingested anywhere, or not reachable)."""
     store, ws = ctx.state.store, ctx.workspace
     if not store.remote:
-        return
-    for source in ctx.config.sources:
-        for shard in ctx.shards(source.name):
-            store.download(
-                ws.ledger_path(source.name, shard.folder).relative_to(ws.root).as_posix()
-            )
+        return True
+    found = True
+    for name in names if names is not None else [s.name for s in ctx.config.sources]:
+        for shard in ctx.shards(name):
+            key = ws.ledger_path(name, shard.folder).relative_to(ws.root).as_posix()
+            found = store.download(key) and found
+    return found
 
 
 def push_new_version(ctx: PipelineContext, version: str) -> None:

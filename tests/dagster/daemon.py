@@ -88,17 +88,22 @@ class Deployment:
 
 
 def make_deployment(
-    tmp: Path, instance_yaml: str, extra_env: dict[str, str], model_sensor_s: int = 3600
+    tmp: Path,
+    instance_yaml: str,
+    extra_env: dict[str, str],
+    model_sensor_s: int = 3600,
+    sections: dict[str, Any] | None = None,
 ) -> Deployment:
     """Two sources of made-up products, sensors every 5 s (the model sensor every
-    `model_sensor_s`), and DAGSTER_HOME/dagster.yaml."""
+    `model_sensor_s`), and DAGSTER_HOME/dagster.yaml; `sections` adds top-level sections to
+    its sources.yaml (evaluation, ...)."""
     roots = write_corpus(tmp, age_s=600)
     sensors = {
         "source_change_interval_s": 5,
         "model_change_interval_s": model_sensor_s,
         "index_refresh_interval_s": 5,
     }
-    config = write_config(tmp, roots, name="race", pipeline={"sensors": sensors})
+    config = write_config(tmp, roots, name="race", pipeline={"sensors": sensors}, sections=sections)
     home = tmp / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text(instance_yaml, encoding="utf-8")

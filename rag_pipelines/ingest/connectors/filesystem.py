@@ -26,11 +26,15 @@ SKIPPED_NAMES = (".DS_Store", "Thumbs.db")  # also left out of the listing signa
 class FilesystemConnector(ConnectorSettings):
     """Files under a root directory, selected by glob patterns relative to the root."""
 
-    type: Literal["filesystem"]
-    root: Path
-    include: list[str] = Field(default_factory=lambda: ["**/*"], min_length=1)
-    exclude: list[str] = Field(default_factory=list)
-    max_file_mb: float = Field(50.0, gt=0)
+    type: Literal["filesystem"] = Field(description="filesystem: files under a folder.")
+    root: Path = Field(description="The folder to index (relative to sources.yaml).")
+    include: list[str] = Field(
+        default_factory=lambda: ["**/*"],
+        min_length=1,
+        description="Globs relative to root; ** crosses folders.",
+    )
+    exclude: list[str] = Field(default_factory=list, description="Globs relative to root left out.")
+    max_file_mb: float = Field(50.0, gt=0, description="Larger files are quarantined, not read.")
     fallback_encoding: str = Field(
         "cp1252", description="How text files that are not valid UTF-8 are decoded."
     )
