@@ -5,15 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SOURCES ?= sources.yaml
-DATA_DIR := $(abspath .rag)
-export DAGSTER_HOME ?= $(DATA_DIR)/dagster
+# The Dagster UI's port (make dev PORT=3001: one UI per pipeline side by side).
+PORT ?= 3000
 # unstructured phones home on import unless told not to; we run offline.
 export DO_NOT_TRACK := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt dev serve bench eval loadtest clean
+.PHONY: help install run test lint docs fmt dev serve bench eval loadtest clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,25 +45,28 @@ fmt: $(STAMP) ## Apply ruff formatting and fixes
 	$(BIN)/ruff format rag_pipelines assets tests scripts
 	$(BIN)/ruff check --fix rag_pipelines assets tests scripts
 
-test: $(STAMP) lint ## Lint, then the whole test suite (what CI runs)
+docs: $(STAMP) ## Build the docs site offline into .rag/site (strict: a broken link fails)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: $(STAMP) lint docs ## Lint, the docs site, then the whole test suite (what CI runs)
 	$(BIN)/pytest -q
 
-dev: $(STAMP) ## Dagster UI + daemon on http://127.0.0.1:3000 (SQLite instance, run queue)
-	@# The zero-setup instance (SQLite, the run queue's limits): rag_pipelines/runner.py writes it.
-	@$(BIN)/python -c 'import pathlib, rag_pipelines.runner as r; r.ensure_dagster_home(pathlib.Path("$(DAGSTER_HOME)"))'
-	RAG_SOURCES=$(abspath $(SOURCES)) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+dev: $(STAMP) ## Dagster UI + daemon on http://127.0.0.1:$(PORT), DAGSTER_HOME <data_dir>/dagster
+	@# DAGSTER_HOME is the one the CLI uses for $(SOURCES) (its zero-setup SQLite instance is
+	@# written on first use); Ctrl-C or SIGTERM stops the webserver, daemon and code servers.
+	$(BIN)/rag-pipelines --config $(SOURCES) dev --port $(PORT)
 
 serve: $(STAMP) ## Serve the published index over HTTP on 127.0.0.1:8000
 	$(BIN)/rag-pipelines --config $(SOURCES) serve
 
-bench: $(STAMP) ## Benchmarks (figures in README, JSON in bench-results/); needs ../shared/data
+bench: $(STAMP) ## Benchmarks (figures in docs/benchmarks.md, JSON in bench-results/); needs ../shared/data
 	$(BIN)/python scripts/bench_embedding.py
 	$(BIN)/python scripts/bench_refresh.py
 	$(BIN)/python scripts/bench_latency.py
 	$(BIN)/python scripts/bench_compare.py
 	$(BIN)/python scripts/bench_build_eval.py --backend onnx
 
-eval: $(STAMP) ## Retrieval quality on SciFact (figures in README); needs ../shared/data
+eval: $(STAMP) ## Retrieval quality on SciFact (figures in docs/benchmarks.md); needs ../shared/data
 	$(BIN)/python scripts/eval_scifact.py
 	@# onnx-int8 is a new model; what the retrieval_quality gate measured for it
 	$(BIN)/python scripts/eval_backend_gate.py --backend onnx-int8

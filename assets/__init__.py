@@ -9,4 +9,5 @@ from rag_pipelines.config import default_sources_path, load_sources_file
 @dg.definitions
 def defs() -> dg.Definitions:
     """Definitions for $RAG_SOURCES (default ./sources.yaml), read when Dagster loads us."""
-    return build_definitions(load_sources_file(default_sources_path()))
+    path = default_sources_path()
+    return build_definitions(load_sources_file(path), path.resolve())

@@ -1,6 +1,8 @@
 """Sensors and the nightly schedule: refresh what changed, re-embed when the model changes."""
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -17,6 +19,7 @@ from rag_pipelines.asset_graph import (
 )
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.pipeline.build.changes import changed_sources, model_change
+from rag_pipelines.pipeline.config_changes import read_current
 
 # Sensors start with the daemon (`make dev`, a deployment): said where the UI lists them.
 _RUNS_BY_DEFAULT = "Runs as soon as a daemon starts (stop it in the UI to pause it). "
@@ -26,9 +29,12 @@ def build_automation(
     ctx: PipelineContext,
     ingest_job: Any,
     publish_job: Any,
+    sources_path: Path | None = None,
 ) -> tuple[list[dg.SensorDefinition], list[dg.ScheduleDefinition]]:
-    """The pipeline's sensors and schedule."""
+    """The pipeline's sensors and schedule; with `sources_path`, each tick acts on that file
+    as it is now (or skips, saying why, when only a reload of the definitions can apply it)."""
     sensors = ctx.config.pipeline.sensors
+    current = _current_context(ctx, sources_path)
     schedule = ctx.config.pipeline.schedule
 
     @dg.sensor(
@@ -42,8 +48,11 @@ def build_automation(
         context: dg.SensorEvaluationContext,
     ) -> dg.SensorResult | dg.SkipReason:
         """Request a run for each partition (source or shard) whose files changed."""
+        now = current(context)
+        if isinstance(now, dg.SkipReason):
+            return now
         requested: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-        changes = changed_sources(ctx, requested)
+        changes = changed_sources(now, requested)
         if not changes:
             return dg.SkipReason("no source changed since its last ingest")
         for change in changes:
@@ -71,7 +80,10 @@ def build_automation(
         context: dg.SensorEvaluationContext,
     ) -> dg.SensorResult | dg.SkipReason:
         """Re-embed every source into a new version when the configured model changes."""
-        change = model_change(ctx)
+        now = current(context)
+        if isinstance(now, dg.SkipReason):
+            return now
+        change = model_change(now)
         if change is None:
             return dg.SkipReason("the live index uses the configured model")
         if context.cursor == change.key:
@@ -83,7 +95,7 @@ def build_automation(
                     run_key=f"model:{change.key}:{key}",
                     tags={TRIGGER_TAG: "model-change", "rag/model": change.configured[:60]},
                 )
-                for key in ctx.partition_keys()
+                for key in now.partition_keys()
             ],
             cursor=change.key,
         )
@@ -97,6 +109,9 @@ def build_automation(
     )
     def index_refresh_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         """Build, check and publish a new version once new embeddings exist and no run writes."""
+        now = current(context)
+        if isinstance(now, dg.SkipReason):
+            return now
         latest = _latest_storage_id(context.instance, EMBEDDINGS)
         if latest is None:
             return dg.SkipReason("no embeddings materialized yet")
@@ -137,6 +152,23 @@ def build_automation(
 
         schedules.append(nightly_refresh)
     return [source_change_sensor, model_version_sensor, index_refresh_sensor], schedules
+
+
+def _current_context(
+    loaded: PipelineContext, path: Path | None
+) -> Callable[[dg.SensorEvaluationContext], PipelineContext | dg.SkipReason]:
+    """A tick's view of the pipeline: sources.yaml re-read now, or why the sensor waits."""
+
+    def current(context: dg.SensorEvaluationContext) -> PipelineContext | dg.SkipReason:
+        if path is None:
+            return loaded
+        now = read_current(path, loaded.config)
+        if now.config is None:
+            context.log.warning(now.problem)
+            return dg.SkipReason(now.problem)
+        return loaded if now.config == loaded.config else PipelineContext(now.config)
+
+    return current
 
 
 def _latest_storage_id(instance: dg.DagsterInstance, asset: str) -> int | None:

@@ -78,7 +78,10 @@ def build_candidate_checks(
         asset=candidate,
         blocking=True,
         additional_deps=[feedback],
-        description="Golden-set quality above the floor and not worse than the live version.",
+        description=(
+            "Golden-set quality above the floor and not worse than the live version; judgements"
+            " of documents deleted at the source are set aside on both (listed in `stale`)."
+        ),
     )
     def retrieval_quality(
         candidate_index: str, vector_store: VectorStoreResource
@@ -88,8 +91,9 @@ def build_candidate_checks(
         metadata = dict(outcome.metadata)
         if "table" in metadata:
             metadata["table"] = dg.MetadataValue.md(str(metadata["table"]))
-        if "queries" in metadata:
-            metadata["queries"] = dg.MetadataValue.json(metadata["queries"])
+        for key in ("queries", "stale"):
+            if key in metadata:
+                metadata[key] = dg.MetadataValue.json(metadata[key])
         return check_result(outcome, metadata)
 
     return [index_not_empty, index_counts_agree, data_quality, retrieval_quality]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -88,11 +89,15 @@ def build_jobs(config: SourcesFile, parts: PipelineParts) -> list[dg.UnresolvedA
     return jobs
 
 
-def build_definitions(config: SourcesFile) -> dg.Definitions:
-    """The Definitions Dagster loads: parts plus jobs, sensors, schedule and the executor."""
+def build_definitions(config: SourcesFile, sources_path: Path | None = None) -> dg.Definitions:
+    """The Definitions Dagster loads: parts plus jobs, sensors, schedule and the executor.
+
+    `sources_path` is the file `config` came from: the sensors re-read it on every tick.
+    """
     parts = build_parts(config)
     jobs = build_jobs(config, parts)
-    sensors, schedules = build_automation(PipelineContext(config), jobs[0], jobs[1])
+    ctx = PipelineContext(config)
+    sensors, schedules = build_automation(ctx, jobs[0], jobs[1], sources_path)
     return dg.Definitions(
         assets=parts.assets,
         asset_checks=parts.checks,

@@ -1,8 +1,8 @@
 """This project's query path beside the libraries it could be replaced by, on the same data.
 
 Usage: python scripts/bench_compare.py [--sizes 100000] [--queries 200] [--docs N] [--out FILE]
-       python scripts/bench_compare.py --render   (the README's tables from bench-results/)
-       python scripts/bench_compare.py --targets  (issue 14's targets over every compare*.json)
+       python scripts/bench_compare.py --render   (docs/benchmarks.md tables)
+       python scripts/bench_compare.py --targets  (the latency targets over every compare*.json)
 
 One run builds a version of each size (SciFact's chunks replicated, as bench_latency.py does)
 and times, query by query on the same queries:
@@ -65,9 +65,7 @@ def main() -> None:
     )
     parser.add_argument("--http-queries", type=int, default=100, help="per mode; 0: skip HTTP")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "compare.json")
-    parser.add_argument(
-        "--render", action="store_true", help="print the tables of --out (the README's) and stop"
-    )
+    parser.add_argument("--render", action="store_true", help="print --out as tables and stop")
     parser.add_argument(
         "--targets", action="store_true", help="the targets over every run in --out's folder"
     )

@@ -318,7 +318,7 @@ def bench_client_local(ctx, chunks, vectors, root):  # type: ignore[no-untyped-d
 
 
 def render(results: dict[str, object]) -> str:
-    """Markdown tables for the README."""
+    """Markdown tables for docs/benchmarks.md."""
     lines = [
         "| chunks | mode | p50 ms | p95 ms | p99 ms | QPS |",
         "| --- | --- | --- | --- | --- | --- |",

@@ -1,4 +1,4 @@
-"""Late-interaction reranking on SciFact, as pre-registered (issue 16, lever f).
+"""Late-interaction reranking on SciFact, as pre-registered (row f of the retrieval-levers record).
 
 Usage: python scripts/eval_late_interaction.py [--state DIR] [--model-name NAME] [--out FILE]
 

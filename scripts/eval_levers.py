@@ -1,4 +1,4 @@
-"""Retrieval-quality levers of issue 16 on SciFact: aggregation, RM3, learned per-query weights.
+"""Retrieval-quality levers on SciFact: aggregation, RM3, learned per-query weights.
 
 Usage: python scripts/eval_levers.py [--data DIR] [--state DIR] [--out FILE]
 

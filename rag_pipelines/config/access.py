@@ -20,7 +20,11 @@ class _Strict(BaseModel):
 class AccessSettings(_Strict):
     """Which caller groups may read a source's documents; `public` means every caller."""
 
-    groups: list[Group] = Field(default_factory=lambda: [PUBLIC], min_length=1)
+    groups: list[Group] = Field(
+        default_factory=lambda: [PUBLIC],
+        min_length=1,
+        description="Groups that may read the source; public = every caller.",
+    )
     documents: dict[str, list[Group]] = Field(
         default_factory=dict,
         description="Glob on document id → groups, overriding `groups`; the first match wins.",
@@ -38,8 +42,14 @@ class AccessSettings(_Strict):
 class AuthSettings(_Strict):
     """Where the service reads its API keys: an environment variable or a file (YAML or JSON)."""
 
-    keys_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    keys_file: Path | None = None
+    keys_env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Variable holding the API keys (a YAML/JSON list).",
+    )
+    keys_file: Path | None = Field(
+        None, description="File holding the API keys (relative to sources.yaml)."
+    )
 
     @field_validator("keys_file")
     @classmethod
@@ -64,11 +74,17 @@ class RateLimitSettings(_Strict):
     empty one answers 429 without checking the key, so guessing runs at `failed_auth_per_s`.
     """
 
-    enabled: bool = True
-    rate_per_s: float = Field(10.0, gt=0)
-    burst: int = Field(20, ge=1)
-    failed_auth_per_s: float = Field(1.0, gt=0)
-    failed_auth_burst: int = Field(10, ge=1)
+    enabled: bool = Field(
+        True, description="false: no per-key limit (wrong keys are always limited)."
+    )
+    rate_per_s: float = Field(10.0, gt=0, description="Requests per second per key (token bucket).")
+    burst: int = Field(20, ge=1, description="Bucket size per key.")
+    failed_auth_per_s: float = Field(
+        1.0, gt=0, description="Wrong-key attempts per second per client address."
+    )
+    failed_auth_burst: int = Field(
+        10, ge=1, description="Wrong-key bucket size per client address."
+    )
 
 
 class ServiceSettings(_Strict):

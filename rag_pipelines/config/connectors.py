@@ -33,7 +33,7 @@ class ConnectorSettings(StrictModel):
     The parse bounds apply to whatever a connector yields (files, objects, pages, records).
     """
 
-    type: str
+    type: str = Field(description="Which connector reads the source (the registry's name).")
     max_parse_seconds: float = Field(
         120.0, gt=0, description="Wall time to parse one file; past it: ParseTimeout."
     )

@@ -74,8 +74,12 @@ def looks_like_path(ref: str) -> bool:
 class ChunkingSettings(StrictModel):
     """How documents are cut into chunks; sizes count tokens of the embedding model."""
 
-    chunk_size: int = Field(200, ge=16, le=8192)
-    chunk_overlap: int = Field(30, ge=0)
+    chunk_size: int = Field(
+        200, ge=16, le=8192, description="Chunk size in tokens of the embedding model."
+    )
+    chunk_overlap: int = Field(
+        30, ge=0, description="Tokens shared by consecutive chunks (below chunk_size)."
+    )
     context_header: bool = Field(
         True, description="Prefix each chunk's embedded text with its title and section path."
     )
@@ -102,12 +106,14 @@ class ChunkingSettings(StrictModel):
 class ContentSafetySettings(StrictModel):
     """Personal-data redaction and prompt-injection flagging at ingestion."""
 
-    redact_pii: bool = False
+    redact_pii: bool = Field(
+        False, description="Redact e-mail addresses, phone numbers and id_patterns."
+    )
     id_patterns: dict[str, str] = Field(
         default_factory=lambda: {"ssn_us": r"\b\d{3}-\d{2}-\d{4}\b"},
         description="National-id patterns (regex) redacted as [ID_<NAME>].",
     )
-    flag_injection: bool = True
+    flag_injection: bool = Field(True, description="Flag chunks that look like prompt injection.")
 
     @field_validator("id_patterns")
     @classmethod
@@ -123,15 +129,21 @@ class ContentSafetySettings(StrictModel):
 class FreshnessSettings(StrictModel):
     """How stale a source may get before its freshness check fails."""
 
-    max_lag_hours: float = Field(24.0, gt=0)
+    max_lag_hours: float = Field(
+        24.0, gt=0, description="Hours a source may go without a successful ingest."
+    )
 
 
 class ScheduleSettings(StrictModel):
     """The nightly refresh of every source."""
 
-    cron: str = Field("0 2 * * *", pattern=r"^\S+( \S+){4}$")
-    timezone: str = "UTC"
-    enabled: bool = True
+    cron: str = Field(
+        "0 2 * * *",
+        pattern=r"^\S+( \S+){4}$",
+        description="When the nightly refresh re-ingests every source (cron, 5 fields).",
+    )
+    timezone: str = Field("UTC", description="IANA time zone the cron is read in.")
+    enabled: bool = Field(True, description="false: no nightly refresh (sensors still run).")
 
     @field_validator("timezone")
     @classmethod
@@ -150,15 +162,25 @@ class ScheduleSettings(StrictModel):
 class SensorSettings(StrictModel):
     """How often the sensors look for changed sources and a changed model."""
 
-    source_change_interval_s: int = Field(60, ge=5)
-    model_change_interval_s: int = Field(300, ge=5)
-    index_refresh_interval_s: int = Field(30, ge=5)
+    source_change_interval_s: int = Field(
+        60, ge=5, description="Seconds between looks for changed source files."
+    )
+    model_change_interval_s: int = Field(
+        300, ge=5, description="Seconds between checks for a changed model identity."
+    )
+    index_refresh_interval_s: int = Field(
+        30, ge=5, description="Seconds between checks for embeddings to publish."
+    )
 
 
 class SourceConfig(StrictModel):
     """One document source: where documents come from and how they are chunked."""
 
-    name: str = Field(pattern=NAME_PATTERN, max_length=48)
+    name: str = Field(
+        pattern=NAME_PATTERN,
+        max_length=48,
+        description="The source's name: its Dagster partition key and folder.",
+    )
     shards: int = Field(
         1, ge=1, le=1024, description="Ingest, chunk and embed as N partitions (by document id)."
     )
@@ -168,9 +190,15 @@ class SourceConfig(StrictModel):
     chunking: ChunkingSettings | None = None
     freshness: FreshnessSettings | None = None
     content_safety: ContentSafetySettings | None = None
-    owner: str | None = None
-    tags: list[str] = Field(default_factory=list)
-    metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    owner: str | None = Field(None, description="Who owns the source (shown in the UI).")
+    tags: list[str] = Field(
+        default_factory=list,
+        description="Tags copied into every chunk's payload; filterable in search.",
+    )
+    metadata: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="Key/value pairs copied into every chunk's payload; filterable.",
+    )
     access: AccessSettings = Field(default_factory=lambda: AccessSettings())
 
     @field_validator("connector", mode="before")
@@ -182,20 +210,30 @@ class SourceConfig(StrictModel):
 class EmbeddingSettings(StrictModel):
     """The embedding model (Hugging Face id, local path, or bundled) and how it runs."""
 
-    model: str = DEFAULT_MODEL
-    revision: str | None = None
-    device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
+    model: str = Field(
+        DEFAULT_MODEL, description="bundled:all-MiniLM-L6-v2, a Hugging Face id, or a model folder."
+    )
+    revision: str | None = Field(
+        None, description="Hugging Face revision (commit, tag, branch) of a hub model."
+    )
+    device: str = Field(
+        "auto",
+        pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$",
+        description="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps.",
+    )
     devices: Devices = Field(
         None, description="Embed on several devices at once (auto, or [cuda:0, cuda:1])."
     )
-    precision: Literal["auto", "fp32", "fp16"] = "auto"
+    precision: Literal["auto", "fp32", "fp16"] = Field(
+        "auto", description="auto: fp16 on CUDA, fp32 elsewhere."
+    )
     backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
         "auto",
         description="auto: ONNX Runtime on CPU, torch on CUDA/MPS. onnx-int8 is a new model"
         " version (its vectors differ): it is re-embedded and gated like any model change.",
     )
-    batch_size: int = Field(64, ge=1, le=4096)
-    normalize: bool = True
+    batch_size: int = Field(64, ge=1, le=4096, description="Texts encoded per batch.")
+    normalize: bool = Field(True, description="L2-normalise vectors (cosine = dot product).")
     finetune: EmbeddingFinetuneSettings | None = Field(
         None, description="Adds the embedding_finetune asset (see README, Fine-tuning)."
     )
@@ -228,25 +266,35 @@ class EmbeddingSettings(StrictModel):
 class Bm25Settings(StrictModel):
     """Keyword index: BM25 (Okapi) parameters and its tokenizer."""
 
-    k1: float = Field(1.5, ge=0)
-    b: float = Field(0.75, ge=0, le=1)
+    k1: float = Field(1.5, ge=0, description="Term-frequency saturation (Okapi k1).")
+    b: float = Field(
+        0.75, ge=0, le=1, description="Length normalisation (Okapi b): 0 none, 1 full."
+    )
     epsilon: float = Field(0.25, ge=0, description="idf floor factor, as rank_bm25.BM25Okapi")
-    lowercase: bool = True
-    stopwords: Literal["english", "none"] | list[str] = "english"
-    stemmer: Literal["snowball", "none"] = "snowball"
-    min_token_len: int = Field(1, ge=1)
+    lowercase: bool = Field(True, description="Lowercase tokens before matching.")
+    stopwords: Literal["english", "none"] | list[str] = Field(
+        "english", description="english, none, or your own list of words to drop."
+    )
+    stemmer: Literal["snowball", "none"] = Field(
+        "snowball", description="snowball (English) or none."
+    )
+    min_token_len: int = Field(
+        1, ge=1, description="Drop tokens shorter than this many characters."
+    )
 
 
 class GraphSettings(StrictModel):
     """Knowledge graph: key phrases per chunk and how far retrieval walks."""
 
-    max_phrases_per_chunk: int = Field(8, ge=1, le=64)
-    max_phrase_words: int = Field(3, ge=1, le=6)
+    max_phrases_per_chunk: int = Field(
+        8, ge=1, le=64, description="Key phrases kept per chunk (by TF-IDF)."
+    )
+    max_phrase_words: int = Field(3, ge=1, le=6, description="Longest key phrase, in words.")
     min_phrase_chunks: int = Field(2, ge=1, description="Keep phrases seen in at least N chunks.")
     max_phrase_fraction: float = Field(
         0.02, gt=0, le=1, description="Drop phrases in more than this fraction of chunks."
     )
-    walk_steps: int = Field(3, ge=1, le=6)
+    walk_steps: int = Field(3, ge=1, le=6, description="Steps of the personalized-PageRank walk.")
     restart: float = Field(0.3, gt=0, lt=1, description="Restart probability of the walk.")
     seed_hits: int = Field(5, ge=0, le=50, description="Top dense/BM25 hits used as seeds.")
 
@@ -266,7 +314,11 @@ class ExperimentVariant(StrictModel):
     Only the keys written here override (every source's chunking, the embedding model, fusion).
     """
 
-    name: str = Field(pattern=NAME_PATTERN, max_length=24)
+    name: str = Field(
+        pattern=NAME_PATTERN,
+        max_length=24,
+        description="The variant's name (its folder under experiments/).",
+    )
     chunking: ChunkingSettings | None = None
     embedding: EmbeddingSettings | None = None
     fusion: FusionSettings | None = None
@@ -276,7 +328,10 @@ class EvaluationSettings(StrictModel):
     """Golden sets and the quality bar that gates publishing."""
 
     sets: list[EvalSetSettings] = Field(default_factory=list)
-    modes: list[Mode] = Field(default_factory=all_modes)
+    modes: list[Mode] = Field(
+        default_factory=all_modes,
+        description="Retrieval modes evaluated by the check and `rag-pipelines eval`.",
+    )
     gate: QualityGate = Field(default_factory=lambda: QualityGate())
     tune_fusion: bool = Field(False, description="Tune fusion weights and k on the tuning part.")
     tune_fusion_method: bool = Field(
@@ -307,8 +362,17 @@ class EvaluationSettings(StrictModel):
 class PipelineSettings(StrictModel):
     """Pipeline identity and where its state lives."""
 
-    name: str = Field("default", pattern=NAME_PATTERN, max_length=48)
-    data_dir: Path = Field(Path(".rag"), validate_default=True)
+    name: str = Field(
+        "default",
+        pattern=NAME_PATTERN,
+        max_length=48,
+        description="The pipeline's name: in collection names, run tags and the Dagster pool.",
+    )
+    data_dir: Path = Field(
+        Path(".rag"),
+        validate_default=True,
+        description="Where all local state lives (a cache of it with pipeline.state).",
+    )
     schedule: ScheduleSettings = Field(default_factory=lambda: ScheduleSettings())
     sensors: SensorSettings = Field(default_factory=lambda: SensorSettings())
     state: StateSettings = Field(
@@ -333,7 +397,7 @@ class Defaults(StrictModel):
 class SourcesFile(StrictModel):
     """A whole sources.yaml."""
 
-    version: Literal[1] = 1
+    version: Literal[1] = Field(1, description="Format version of this file; 1 is the only one.")
     pipeline: PipelineSettings = Field(default_factory=lambda: PipelineSettings())
     embedding: EmbeddingSettings = Field(default_factory=lambda: EmbeddingSettings())
     index: IndexSettings = Field(default_factory=lambda: IndexSettings())

@@ -29,7 +29,7 @@ class _Strict(BaseModel):
 class QuantizationSettings(_Strict):
     """Scalar int8 quantization of dense vectors, rescored with the originals at query time."""
 
-    type: Literal["int8"] = "int8"
+    type: Literal["int8"] = Field("int8", description="Scalar quantization type.")
     quantile: float = Field(0.99, ge=0.5, le=1, description="Clip outliers beyond this quantile.")
     always_ram: bool = Field(
         True, description="Keep the int8 copy in RAM (originals may be on disk)."
@@ -53,7 +53,9 @@ class HnswSettings(_Strict):
     """The dense HNSW graph, deferred during bulk load (m: 0) and built once at the end."""
 
     m: int = Field(16, ge=4, le=128, description="Edges per node once indexing is re-enabled.")
-    ef_construct: int = Field(100, ge=4, le=4096)
+    ef_construct: int = Field(
+        100, ge=4, le=4096, description="HNSW build-time candidate list size."
+    )
     on_disk: bool = Field(False, description="Keep the graph on disk (mmap) instead of RAM.")
     bulk_load: bool = Field(
         True, description="Create with m: 0 (no graph while uploading); set m when finalized."
@@ -66,20 +68,24 @@ class HnswSettings(_Strict):
 class UploadSettings(_Strict):
     """How points are sent: batches of `batch_size`, `parallel` worker processes."""
 
-    batch_size: int = Field(256, ge=1, le=10_000)
-    parallel: int = Field(1, ge=1, le=64)
-    max_retries: int = Field(3, ge=0, le=20)
+    batch_size: int = Field(256, ge=1, le=10_000, description="Points per upload request.")
+    parallel: int = Field(1, ge=1, le=64, description="Upload worker processes.")
+    max_retries: int = Field(3, ge=0, le=20, description="Retries of a failed upload batch.")
 
 
 class QdrantClusterSettings(_Strict):
     """Collection layout on a Qdrant server or cluster (qdrant-client backends only)."""
 
     shard_number: int | None = Field(None, ge=1, le=1024, description="null: the server's default.")
-    replication_factor: int | None = Field(None, ge=1, le=16)
-    write_consistency_factor: int | None = Field(None, ge=1, le=16)
+    replication_factor: int | None = Field(
+        None, ge=1, le=16, description="Copies of each shard; null: the server's default."
+    )
+    write_consistency_factor: int | None = Field(
+        None, ge=1, le=16, description="Replicas a write waits for (≤ replicas)."
+    )
     on_disk_vectors: bool = Field(False, description="Original dense vectors on disk (mmap).")
     on_disk_sparse_index: bool = Field(False, description="The BM25 inverted index on disk.")
-    on_disk_payload: bool = False
+    on_disk_payload: bool = Field(False, description="Payloads on disk instead of RAM.")
     quantization: QuantizationSettings | None = None
     hnsw: HnswSettings = Field(default_factory=lambda: HnswSettings())
     upload: UploadSettings = Field(default_factory=lambda: UploadSettings())
@@ -118,11 +124,23 @@ def check_cluster_backend(backend: str | None, cluster: QdrantClusterSettings | 
 class QdrantSettings(StrictModel):
     """Where vectors live: embedded Qdrant Edge, a Qdrant server, or qdrant-client local mode."""
 
-    backend: Literal["edge", "server", "local"] | None = None
-    url: str | None = None
-    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    collection_prefix: str = Field("rag", pattern=r"^[a-z][a-z0-9_-]*$")
-    timeout_s: float = Field(30.0, gt=0)
+    backend: Literal["edge", "server", "local"] | None = Field(
+        None, description="edge (in-process, default), server (needs url) or local."
+    )
+    url: str | None = Field(None, description="The Qdrant server's URL (backend: server).")
+    api_key_env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of the variable holding the server's API key.",
+    )
+    collection_prefix: str = Field(
+        "rag",
+        pattern=r"^[a-z][a-z0-9_-]*$",
+        description="Prefix of every collection and alias name.",
+    )
+    timeout_s: float = Field(
+        30.0, gt=0, description="Request timeout against a server, in seconds."
+    )
     cluster: QdrantClusterSettings | None = Field(
         None, description="Shards, replicas, on-disk storage, quantization, HNSW, upload."
     )

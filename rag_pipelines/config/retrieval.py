@@ -44,8 +44,10 @@ RerankerKind = Annotated[str, AfterValidator(_known_reranker)]
 class FusionSettings(StrictModel):
     """Fusion of the retrieval legs: reciprocal ranks (default) or normalised scores."""
 
-    k: int = Field(60, ge=1)
-    weights: dict[Leg, float] = Field(default_factory=default_weights)
+    k: int = Field(60, ge=1, description="RRF constant: score = weight / (k + rank).")
+    weights: dict[Leg, float] = Field(
+        default_factory=default_weights, description="Fusion weight per leg (dense, bm25, graph)."
+    )
     candidates: int = Field(100, ge=10, le=1000, description="Hits taken from each leg.")
     method: Literal["rrf", "minmax"] = Field(
         "rrf",
@@ -80,7 +82,7 @@ class RerankSettings(StrictModel):
         description="HF id or local folder; null = the model the reranker asset trains "
         "(late-interaction: the version's embedding model).",
     )
-    top_n: int = Field(30, ge=1, le=200)
+    top_n: int = Field(30, ge=1, le=200, description="Fused candidates the reranker scores.")
     blend: float = Field(
         0.5,
         ge=0,
@@ -88,31 +90,39 @@ class RerankSettings(StrictModel):
         description="Weight of the reranker's order when fused (RRF) with the first-stage order; "
         "1 = the reranker's order alone.",
     )
-    batch_size: int = Field(16, ge=1, le=512)
+    batch_size: int = Field(16, ge=1, le=512, description="Pairs scored per batch.")
     budget_ms: int = Field(2000, ge=10, description="Stop scoring when over budget; keep order.")
-    train: RerankTrainSettings | None = None
+    train: RerankTrainSettings | None = Field(
+        None, description="Train a cross-encoder on judged pairs (optional)."
+    )
 
 
 class RerankTrainSettings(StrictModel):
     """Train a cross-encoder from judged pairs (BEIR qrels) when no pretrained one is available."""
 
-    queries: ExistingFile
-    qrels: ExistingFile
+    queries: ExistingFile = Field(description="BEIR queries.jsonl to train on.")
+    qrels: ExistingFile = Field(description="BEIR qrels .tsv naming the relevant documents.")
     source: str | None = Field(None, description="The source whose document ids the qrels use.")
     max_queries: int | None = Field(None, ge=1, description="Train on at most N queries.")
-    holdout_fraction: float = Field(0.3, gt=0, lt=1)
-    negatives_per_query: int = Field(7, ge=1, le=50)
-    epochs: int = Field(2, ge=1, le=20)
-    batch_size: int = Field(16, ge=1, le=256)
-    max_length: int = Field(256, ge=32, le=512)
-    learning_rate: float = Field(3e-5, gt=0, lt=1)
-    seed: int = 13
+    holdout_fraction: float = Field(
+        0.3, gt=0, lt=1, description="Share held back to judge the trained reranker."
+    )
+    negatives_per_query: int = Field(
+        7, ge=1, le=50, description="Hard negatives mined per query (BM25 and dense)."
+    )
+    epochs: int = Field(2, ge=1, le=20, description="Passes over the training pairs.")
+    batch_size: int = Field(16, ge=1, le=256, description="Pairs per batch.")
+    max_length: int = Field(256, ge=32, le=512, description="Tokens per (query, passage) pair.")
+    learning_rate: float = Field(
+        3e-5, gt=0, lt=1, description="Learning rate of the pretrained encoder."
+    )
+    seed: int = Field(13, description="Seed of the split and the training order.")
 
 
 class PrfSettings(StrictModel):
     """RM3 pseudo-relevance feedback for the BM25 leg: re-query with terms of the top hits."""
 
-    enabled: bool = False
+    enabled: bool = Field(False, description="Re-query BM25 with RM3 expansion terms.")
     fb_docs: int = Field(10, ge=1, le=100, description="Top first-pass chunks read for terms.")
     fb_terms: int = Field(10, ge=1, le=200, description="Expansion terms kept.")
     original_weight: float = Field(
@@ -129,7 +139,7 @@ class Bm25QuerySettings(StrictModel):
 class RetrievalSettings(StrictModel):
     """How the service retrieves: fusion of legs, then optional reranking."""
 
-    default_mode: Mode = "hybrid"
+    default_mode: Mode = Field("hybrid", description="The mode a search uses when it names none.")
     bm25: Bm25QuerySettings = Field(default_factory=lambda: Bm25QuerySettings())
     fusion: FusionSettings = Field(default_factory=lambda: FusionSettings())
     rerank: RerankSettings = Field(default_factory=lambda: RerankSettings())

@@ -66,9 +66,12 @@ def evaluate_version(
     for name, (golden, source) in sets.items():
         scores[name] = {}
         legs: LegRuns | None = None  # every leg once per query, shared by the modes
+        # The judgements enter the key: an edited qrels file, or judgements set aside for
+        # deleted documents, must not reuse metrics computed against other judgements.
+        judged = json.dumps(golden.qrels, sort_keys=True)
         for mode in modes:
             key = sha256_text(
-                name, mode, str(rerank), ",".join(sorted(golden.queries)), source or ""
+                name, mode, str(rerank), ",".join(sorted(golden.queries)), source or "", judged
             )[:16]
             if key not in cache:
                 if rerank:  # the cross-encoder reads payloads: the full search path

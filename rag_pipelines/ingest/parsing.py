@@ -11,7 +11,7 @@ from typing import Any
 
 from rag_pipelines.ingest.archive import ZIP_FORMATS, check_archive
 from rag_pipelines.ingest.connectors.base import SourceItem
-from rag_pipelines.ingest.limits import ParseLimits, TooLarge
+from rag_pipelines.ingest.limits import MB, ParseLimits, TooLarge
 from rag_pipelines.ingest.models import Document, Section
 from rag_pipelines.ingest.offline import prepare_unstructured
 from rag_pipelines.ingest.sections import Element, build_sections
@@ -67,13 +67,20 @@ def parse_item(
     """A Document from a connector item: BEIR records as-is, files through unstructured."""
     limits = limits or ParseLimits()
     if item.path is None:
+        # A record (a row, a BEIR line) is bounded as a file's text is: it never reaches a parser.
+        chars = len(item.text or "")
+        if chars > limits.text_chars:
+            raise TooLarge(
+                f"{chars} characters of text, over max_text_mb={limits.text_chars / MB:g}: "
+                "shorten the record, or raise the source's max_text_mb"
+            )
         sections = [Section(path=[], text=item.text or "")] if (item.text or "").strip() else []
         if not sections:
             raise EmptyDocument("record has no text")
         return _document(item, source, item.title or item.id, ["NarrativeText"], sections, metadata)
     path = item.path
     supported = path.suffix.lower() in SUPPORTED_EXTENSIONS
-    encoding = check_file(path, fallback_encoding) if supported else None
+    encoding = check_file(path, fallback_encoding, item.encoding) if supported else None
     check_size(path, limits)
     elements, kinds, title = partition_file(path, encoding)
     sections = build_sections(elements)
@@ -91,7 +98,9 @@ def parse_item(
     document.title_from_content = title is not None
     document.links = list(dict.fromkeys(link for e in elements for link in e.links))
     if encoding is not None and encoding not in ("utf-8", "utf-8-sig"):
-        document.metadata["encoding"] = encoding  # decoded with a fallback: worth knowing
+        document.metadata["encoding"] = (
+            encoding  # not UTF-8 (declared, or a fallback): worth knowing
+        )
     return document
 
 

@@ -60,8 +60,13 @@ class FileVanished(UnreadableFile):
     """The file was deleted or moved between listing and parsing."""
 
 
-def check_file(path: Path, fallback_encoding: str = "cp1252") -> str | None:
-    """Raise UnreadableFile if the bytes do not fit the extension; the codec of a text format."""
+def check_file(
+    path: Path, fallback_encoding: str = "cp1252", declared: str | None = None
+) -> str | None:
+    """Raise UnreadableFile if the bytes do not fit the extension; the codec of a text format.
+
+    `declared`: the charset the transport declared (an HTTP Content-Type's), tried first.
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -72,7 +77,7 @@ def check_file(path: Path, fallback_encoding: str = "cp1252") -> str | None:
     elif suffix in ZIP_SUFFIXES and not data.startswith(b"PK\x03\x04"):
         raise WrongFormat(f"not a {suffix} file: it is not a ZIP archive")
     elif suffix in TEXT_SUFFIXES:
-        encoding, text = decode_text(data, suffix, fallback_encoding)
+        encoding, text = decode_text(data, suffix, fallback_encoding, declared)
         depth = html_depth(data) if suffix in HTML_SUFFIXES else 0
         depth = markdown_depth(text) if suffix in MARKDOWN_SUFFIXES else depth
         if depth > MAX_NESTING:
@@ -84,15 +89,20 @@ def check_file(path: Path, fallback_encoding: str = "cp1252") -> str | None:
     return None
 
 
-def decode_text(data: bytes, suffix: str, fallback_encoding: str) -> tuple[str, str]:
-    """(codec, text): a BOM's codec, else UTF-8, a declared charset, the fallback, Latin-1."""
+def decode_text(
+    data: bytes, suffix: str, fallback_encoding: str, transport: str | None = None
+) -> tuple[str, str]:
+    """(codec, text): a BOM's codec, else the transport's charset, UTF-8, a charset the text
+    declares, the fallback, Latin-1 (the first that decodes; a BOM and then the transport win,
+    as in browsers)."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return codec, data.decode(codec, errors="replace")
     if b"\x00" in data:
         raise WrongFormat(f"binary data in a {suffix} file (it contains NUL bytes)")
     declared = [m.decode("ascii") for m in _DECLARED.findall(data[:2048])[:1]]
-    for codec in ("utf-8", *declared, fallback_encoding, "latin-1"):
+    first = [transport] if transport else []
+    for codec in (*first, "utf-8", *declared, fallback_encoding, "latin-1"):
         try:
             text = data.decode(codec)
         except (UnicodeDecodeError, LookupError):

@@ -42,6 +42,21 @@ def pull_sources(ctx: PipelineContext, names: list[str] | None = None) -> None:
     pull_all(ctx.state.store, [source_prefix(ctx, name) for name in names])
 
 
+def pull_ledgers(ctx: PipelineContext, names: list[str] | None = None) -> bool:
+    """Bring only sources' ledgers (default: all) into the local cache, for readers that need
+    what each source had and when (status, the golden set's deleted documents); False when
+    the store holds no ledger of some source (never ingested anywhere, or not reachable)."""
+    store, ws = ctx.state.store, ctx.workspace
+    if not store.remote:
+        return True
+    found = True
+    for name in names if names is not None else [s.name for s in ctx.config.sources]:
+        for shard in ctx.shards(name):
+            key = ws.ledger_path(name, shard.folder).relative_to(ws.root).as_posix()
+            found = store.download(key) and found
+    return found
+
+
 def push_new_version(ctx: PipelineContext, version: str) -> None:
     """Upload a new build folder (no manifest yet: an incomplete build to any reader)."""
     ws = ctx.workspace

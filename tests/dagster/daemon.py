@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster._core.scheduler.instigation import InstigatorType, TickStatus
@@ -86,15 +87,23 @@ class Deployment:
         )
 
 
-def make_deployment(tmp: Path, instance_yaml: str, extra_env: dict[str, str]) -> Deployment:
-    """Two sources of made-up products, sensors every 5 s, and DAGSTER_HOME/dagster.yaml."""
+def make_deployment(
+    tmp: Path,
+    instance_yaml: str,
+    extra_env: dict[str, str],
+    model_sensor_s: int = 3600,
+    sections: dict[str, Any] | None = None,
+) -> Deployment:
+    """Two sources of made-up products, sensors every 5 s (the model sensor every
+    `model_sensor_s`), and DAGSTER_HOME/dagster.yaml; `sections` adds top-level sections to
+    its sources.yaml (evaluation, ...)."""
     roots = write_corpus(tmp, age_s=600)
     sensors = {
         "source_change_interval_s": 5,
-        "model_change_interval_s": 3600,
+        "model_change_interval_s": model_sensor_s,
         "index_refresh_interval_s": 5,
     }
-    config = write_config(tmp, roots, name="race", pipeline={"sensors": sensors})
+    config = write_config(tmp, roots, name="race", pipeline={"sensors": sensors}, sections=sections)
     home = tmp / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text(instance_yaml, encoding="utf-8")
@@ -171,6 +180,17 @@ def wait_until(what: str, predicate: object, timeout_s: float, poll_s: float = 0
 def all_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
     """Every run of the instance, newest first."""
     return list(instance.get_runs())
+
+
+def sensor_ticks(instance: dg.DagsterInstance, name: str, limit: int = 20) -> list[Any]:
+    """The newest ticks of a sensor (none before its first evaluation)."""
+    states = {
+        s.name: s for s in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
+    }
+    state = states.get(name)
+    if state is None:
+        return []
+    return list(instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=limit))
 
 
 def sensors_ticked_since(instance: dg.DagsterInstance, since: float) -> bool:

@@ -36,6 +36,7 @@ class SourceItem:
     fallback_encoding: str = "cp1252"
     file_name: str | None = None  # for bytes from `open`: picks the parser by its extension
     links: tuple[str, ...] | None = None  # link targets as the connector resolved them
+    encoding: str | None = None  # the charset the transport declared (HTTP Content-Type)
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Listing:
     items: list[SourceItem]
     failures: list[IngestFailure]
     unlisted: list[str] = field(default_factory=list)
+    signature: str | None = None  # set by a SignsListings connector: the listing's signature
 
 
 @runtime_checkable
@@ -84,6 +86,20 @@ class ShardSignatures(Protocol):
 
     def shard_signatures(self, shards: int) -> list[str]:
         """One cheap fingerprint per shard (documents by `shard_of(id, shards)`), in order."""
+        ...
+
+
+@runtime_checkable
+class SignsListings(Protocol):
+    """A connector whose change check has to list (a crawl: no index of pages exists) (optional).
+
+    Its listings carry their own `signature`, so an ingest signs the listing it made instead of
+    listing twice, and the change check lists against the last run's documents, so an unchanged
+    item costs what the source's validators allow (a 304), not a full read.
+    """
+
+    def signature_since(self, previous: Mapping[str, Document]) -> str:
+        """The signature, listing conditionally against `previous` (the last run's documents)."""
         ...
 
 

@@ -21,8 +21,8 @@ from rag_pipelines.shards import shard_of
 class BeirConnector(ConnectorSettings):
     """A BEIR-format folder (corpus.jsonl); each `_id` becomes a document id."""
 
-    type: Literal["beir"]
-    path: Path
+    type: Literal["beir"] = Field(description="beir: a BEIR corpus.jsonl folder.")
+    path: Path = Field(description="The BEIR folder (holding corpus.jsonl).")
     limit: int | None = Field(None, ge=1, description="Keep the first N documents.")
     ids: list[str] | None = Field(None, description="Keep only these document ids.")
 

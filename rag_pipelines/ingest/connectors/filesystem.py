@@ -15,7 +15,7 @@ from rag_pipelines.config.base import resolve_path
 from rag_pipelines.config.connectors import ConnectorSettings
 from rag_pipelines.hashing import sha256_bytes
 from rag_pipelines.ingest.connectors.base import Listing, SourceItem, iso_time
-from rag_pipelines.ingest.globs import compile_glob, matches
+from rag_pipelines.ingest.globs import glob_matches, matches
 from rag_pipelines.ingest.models import Document, IngestFailure
 from rag_pipelines.ingest.paths import UnsafePath, check_name, escaped, locate
 from rag_pipelines.shards import shard_of
@@ -26,11 +26,15 @@ SKIPPED_NAMES = (".DS_Store", "Thumbs.db")  # also left out of the listing signa
 class FilesystemConnector(ConnectorSettings):
     """Files under a root directory, selected by glob patterns relative to the root."""
 
-    type: Literal["filesystem"]
-    root: Path
-    include: list[str] = Field(default_factory=lambda: ["**/*"], min_length=1)
-    exclude: list[str] = Field(default_factory=list)
-    max_file_mb: float = Field(50.0, gt=0)
+    type: Literal["filesystem"] = Field(description="filesystem: files under a folder.")
+    root: Path = Field(description="The folder to index (relative to sources.yaml).")
+    include: list[str] = Field(
+        default_factory=lambda: ["**/*"],
+        min_length=1,
+        description="Globs relative to root; ** crosses folders.",
+    )
+    exclude: list[str] = Field(default_factory=list, description="Globs relative to root left out.")
+    max_file_mb: float = Field(50.0, gt=0, description="Larger files are quarantined, not read.")
     fallback_encoding: str = Field(
         "cp1252", description="How text files that are not valid UTF-8 are decoded."
     )
@@ -191,7 +195,7 @@ def _list_filesystem(source: str, conn: FilesystemConnector) -> Listing:
 def _excluded(rel_dir: str, exclude: list[str]) -> bool:
     """True if an exclude pattern names the folder or everything in it."""
     names = (rel_dir, f"{rel_dir}/", f"{rel_dir}/x")
-    return any(compile_glob(pattern).match(name) for pattern in exclude for name in names)
+    return any(glob_matches(pattern, name) for pattern in exclude for name in names)
 
 
 def _signatures(connector: FilesystemConnector, shards: int) -> list[str]:

@@ -18,7 +18,9 @@ from rag_pipelines.config.connectors import ConnectorSettings
 from rag_pipelines.hashing import sha256_text
 from rag_pipelines.ingest.connectors.base import Listing, Scalar, SourceItem
 from rag_pipelines.ingest.globs import matches
+from rag_pipelines.ingest.limits import TooLarge
 from rag_pipelines.ingest.models import Document, IngestFailure
+from rag_pipelines.ingest.object_keys import s3_metadata, s3_read, s3_tags
 
 PROTOCOLS = ("s3", "gs", "gcs", "az", "abfs")
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -27,22 +29,34 @@ _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 class AccessGroupsFrom(StrictModel):
     """Where an object's reader groups are written: a tag or a user-metadata key."""
 
-    source: Literal["tags", "metadata"] = "metadata"
-    key: str = Field("access-groups", min_length=1)
-    separator: str = Field(",", min_length=1)
+    source: Literal["tags", "metadata"] = Field(
+        "metadata", description="Read groups from object tags (S3) or user metadata."
+    )
+    key: str = Field(
+        "access-groups", min_length=1, description="The tag or metadata key holding the groups."
+    )
+    separator: str = Field(",", min_length=1, description="Separator between groups in the value.")
 
 
 class ObjectStorageConnector(ConnectorSettings):
     """Objects under a bucket prefix, selected by glob patterns relative to the prefix."""
 
-    type: Literal["object_storage"]
+    type: Literal["object_storage"] = Field(
+        description="object_storage: objects under a bucket prefix (fsspec)."
+    )
     url: str = Field(description="s3://bucket/prefix, gs://bucket/prefix or az://container/prefix")
-    include: list[str] = Field(default_factory=lambda: ["**/*"], min_length=1)
-    exclude: list[str] = Field(default_factory=list)
-    max_file_mb: float = Field(50.0, gt=0)
-    fallback_encoding: str = "cp1252"
+    include: list[str] = Field(
+        default_factory=lambda: ["**/*"], min_length=1, description="Globs relative to the prefix."
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Globs relative to the prefix left out."
+    )
+    max_file_mb: float = Field(50.0, gt=0, description="Larger objects are quarantined, not read.")
+    fallback_encoding: str = Field(
+        "cp1252", description="Codec of text objects that are not UTF-8."
+    )
     endpoint_url: str | None = Field(None, description="An S3-compatible endpoint (MinIO, ...).")
-    region: str | None = None
+    region: str | None = Field(None, description="The bucket's region (S3).")
     credentials_env: dict[str, str] = Field(
         default_factory=dict,
         description="fsspec storage option → name of the environment variable holding it "
@@ -131,11 +145,20 @@ class ObjectStorageConnector(ConnectorSettings):
         return fs
 
     def _objects(self, fs: Any) -> list[tuple[str, dict[str, Any]]]:
-        """(id relative to the prefix, info) of every selected object, sorted by id."""
+        """(id relative to the prefix, info) of every selected object, sorted by id.
+
+        The id is the key after the prefix and its one separator, exactly: `docs//abs.md`
+        is `/abs.md`, another object than `docs/abs.md` (stripping every slash made both
+        `abs.md`, a duplicate that blocked publishing). Zero-byte keys ending in `/` are the
+        folder markers consoles and tools write: no documents, so not listed at all.
+        """
         found = fs.find(self.root, detail=True)
+        prefix = f"{self.root}/"
         selected: list[tuple[str, dict[str, Any]]] = []
         for path, info in sorted(found.items()):
-            rel = path[len(self.root) :].lstrip("/")
+            rel = path.removeprefix(prefix) if path.startswith(prefix) else ""
+            if rel.endswith("/") and not info.get("size"):
+                continue
             if (
                 rel
                 and info.get("type", "file") == "file"
@@ -151,7 +174,7 @@ class ObjectStorageConnector(ConnectorSettings):
             objects = self._objects(fs)
         except Exception as exc:  # botocore/gcsfs/adlfs raise their own types, not only OSError
             return Listing([], [self._failure(source, "", f"cannot list: {exc}", exc)], [""])
-        limit = int(self.max_file_mb * 1024 * 1024)
+        limit = self._limit_bytes()
         items: list[SourceItem] = []
         failures: list[IngestFailure] = []
         for rel, info in objects:
@@ -164,7 +187,7 @@ class ObjectStorageConnector(ConnectorSettings):
                 failures.append(self._failure(source, rel, "the object is empty", "EmptyFile"))
                 continue
             try:
-                groups = self._groups(fs, f"{self.root}/{rel}")
+                groups = self._groups(fs, rel)
             except Exception as exc:  # as above: the storage client's own error types
                 failures.append(self._failure(source, rel, f"cannot read its groups: {exc}", exc))
                 continue
@@ -186,11 +209,16 @@ class ObjectStorageConnector(ConnectorSettings):
             )
         return Listing(items=items, failures=failures)
 
-    def _groups(self, fs: Any, path: str) -> tuple[str, ...] | None:
+    def _groups(self, fs: Any, rel: str) -> tuple[str, ...] | None:
         spec = self.access_groups
         if spec is None:
             return None
-        values = fs.get_tags(path) if spec.source == "tags" else fs.metadata(path)
+        if self.protocol == "s3":
+            bucket, key = self._bucket_key(rel)
+            tags = spec.source == "tags"
+            values = s3_tags(fs, bucket, key) if tags else s3_metadata(fs, bucket, key)
+        else:
+            values = fs.metadata(f"{self.root}/{rel}")
         raw = {str(k).lower(): str(v) for k, v in (values or {}).items()}.get(spec.key.lower())
         if raw is None:
             return None
@@ -216,8 +244,33 @@ class ObjectStorageConnector(ConnectorSettings):
         return digest.hexdigest()
 
     def open(self, item: SourceItem) -> bytes:
-        """The object's bytes."""
-        return bytes(self.filesystem().cat_file(f"{self.root}/{item.id}"))
+        """The object's bytes, read by its key (never parsed as a path: see `s3_read`).
+
+        The size limit applies to what is read, not to what was listed: an object replaced
+        since the listing by a larger one is refused as TooLarge, with no more than the limit
+        read.
+        """
+        fs = self.filesystem()
+        limit = self._limit_bytes()
+        if self.protocol == "s3":
+            data = s3_read(fs, *self._bucket_key(item.id), limit)
+        else:
+            data = bytes(fs.cat_file(f"{self.root}/{item.id}", start=0, end=limit + 1))
+        if len(data) > limit:
+            raise TooLarge(
+                f"the object holds more than max_file_mb={self.max_file_mb} when read (listed "
+                f"at {item.size_bytes} bytes, it was replaced since); the next run refuses or "
+                "reads it as it is then"
+            )
+        return data
+
+    def _limit_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    def _bucket_key(self, rel: str) -> tuple[str, str]:
+        """The bucket and the full key of the object with id `rel`."""
+        bucket, _, prefix = self.root.partition("/")
+        return bucket, f"{prefix}/{rel}" if prefix else rel
 
     def available(self) -> bool:
         """True if the bucket (or container) answers."""

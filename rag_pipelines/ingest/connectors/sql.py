@@ -1,5 +1,9 @@
 """Rows of a SQL table or query through SQLAlchemy: one row, one document.
 
+A text column may hold bytes (a BLOB, a bytea): they are decoded as a text file's bytes are
+(`sniff.decode_text`: a BOM, UTF-8, a declared charset, `fallback_encoding`); binary data is
+refused as BinaryValue, never indexed as its Python repr.
+
 `updated_at` is each row's version: the listing reads only ids and `updated_at` (which also
 finds rows deleted upstream); full rows are read only for new ids and ids whose `updated_at`
 moved since the last run.
@@ -21,26 +25,54 @@ from rag_pipelines.config.connectors import ConnectorSettings
 from rag_pipelines.hashing import sha256_text
 from rag_pipelines.ingest.connectors.base import Listing, Scalar, SourceItem
 from rag_pipelines.ingest.models import Document, IngestFailure
+from rag_pipelines.ingest.sniff import WrongFormat, decode_text
 
 _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"
 _BATCH = 500
 VERSION_KEY = "updated_at"  # the Document.metadata key holding a row's version
+_BYTES = (bytes, bytearray, memoryview)  # what drivers return for BLOB / bytea columns
+
+
+class BinaryValue(WrongFormat):
+    """A column read as text holds binary data (an image, a compressed or encrypted value)."""
+
+
+class QueryFailed(Exception):
+    """The table or query could not be read (a renamed column, a syntax error, no permission):
+    a failure of the whole source, whose documents are kept as they were."""
 
 
 class SqlConnector(ConnectorSettings):
     """A table (or a SELECT) with an id column, text and title columns, and metadata columns."""
 
-    type: Literal["sql"]
+    type: Literal["sql"] = Field(description="sql: rows of a table or query (SQLAlchemy).")
     url: str = Field(description="SQLAlchemy URL, e.g. postgresql+psycopg2://user@host/db")
-    table: str | None = Field(None, pattern=_IDENTIFIER)
+    table: str | None = Field(
+        None, pattern=_IDENTIFIER, description="The table to read (or give query)."
+    )
     query: str | None = Field(None, description="A SELECT; used as a subquery.")
-    id_column: str = Field("id", pattern=_IDENTIFIER)
-    text_column: str = Field("text", pattern=_IDENTIFIER)
-    title_column: str | None = Field(None, pattern=_IDENTIFIER)
-    metadata_columns: list[str] = Field(default_factory=list)
-    updated_at_column: str | None = Field(None, pattern=_IDENTIFIER)
+    id_column: str = Field(
+        "id", pattern=_IDENTIFIER, description="Column holding each row's document id."
+    )
+    text_column: str = Field(
+        "text", pattern=_IDENTIFIER, description="Column holding the text to index."
+    )
+    title_column: str | None = Field(
+        None, pattern=_IDENTIFIER, description="Column holding the document title."
+    )
+    metadata_columns: list[str] = Field(
+        default_factory=list, description="Columns copied into the document's metadata."
+    )
+    updated_at_column: str | None = Field(
+        None,
+        pattern=_IDENTIFIER,
+        description="The row's version: only moved rows are read in full.",
+    )
     access_groups_column: str | None = Field(
         None, pattern=_IDENTIFIER, description="An array column, or text with groups by ','."
+    )
+    fallback_encoding: str = Field(
+        "cp1252", description="Codec of byte values (BLOB, bytea) that are not UTF-8."
     )
 
     @field_validator("url")
@@ -133,15 +165,17 @@ class SqlConnector(ConnectorSettings):
                 ]
                 rows = {str(r[self.id_column]): r for r in self._documents_of(connection, stale)}
         except Exception as exc:  # each driver raises its own errors (sqlalchemy wraps most)
+            error = self._read_failed(exc)
             failure = IngestFailure(
                 source=source,
                 document_id="./",
                 uri=self.location,
-                reason=f"cannot read the {'table' if self.table else 'query'}: {exc}"[:500],
-                error_type=type(exc).__name__,
+                reason=str(error)[:500],
+                error_type=type(error).__name__,
             )
             return Listing([], [failure], [""])
         items: list[SourceItem] = []
+        failures: list[IngestFailure] = []
         for row_id, version in versions.items():
             row = rows.get(row_id)
             if row is None:  # unchanged since the last run (or deleted between the two reads)
@@ -149,8 +183,19 @@ class SqlConnector(ConnectorSettings):
                 if old is not None:
                     items.append(self._unchanged(row_id, version, old))
                 continue
-            items.append(self._item(row_id, row))
-        return Listing(items=items, failures=[])
+            try:
+                items.append(self._item(row_id, row))
+            except BinaryValue as exc:  # this row only: the others are indexed
+                failures.append(
+                    IngestFailure(
+                        source=source,
+                        document_id=row_id,
+                        uri=f"{self.location}/{row_id}",
+                        reason=str(exc)[:500],
+                        error_type=type(exc).__name__,
+                    )
+                )
+        return Listing(items=items, failures=failures)
 
     @property
     def location(self) -> str:
@@ -160,10 +205,33 @@ class SqlConnector(ConnectorSettings):
         safe = make_url(self.url).render_as_string(hide_password=True)
         return f"{safe}#{self.table or 'query'}"
 
+    def _decoded(self, column: str, value: Any) -> tuple[str, str]:
+        """(text, codec) of a column's value; bytes are decoded as a text file's are."""
+        if value is None:
+            return "", "utf-8"
+        if not isinstance(value, _BYTES):
+            return str(value), "utf-8"
+        try:
+            codec, text = decode_text(bytes(value), ".txt", self.fallback_encoding)
+        except WrongFormat as exc:
+            why = str(exc).rpartition("(")[2].rstrip(")") or "not text"
+            raise BinaryValue(
+                f"column {column} holds binary data, not text ({why}): select a text column, "
+                "or leave such rows out with a `query`"
+            ) from None
+        return text, codec
+
     def _item(self, row_id: str, row: Mapping[str, Any]) -> SourceItem:
-        text = "" if row[self.text_column] is None else str(row[self.text_column])
-        title = str(row[self.title_column] or "") if self.title_column else ""
-        metadata: dict[str, Scalar] = {c: _scalar(row[c]) for c in self.metadata_columns}
+        text, codec = self._decoded(self.text_column, row[self.text_column])
+        title = (
+            self._decoded(self.title_column, row[self.title_column])[0] if self.title_column else ""
+        )
+        metadata: dict[str, Scalar] = {
+            c: self._decoded(c, row[c])[0] if isinstance(row[c], _BYTES) else _scalar(row[c])
+            for c in self.metadata_columns
+        }
+        if codec not in ("utf-8", "utf-8-sig"):
+            metadata["encoding"] = codec  # decoded with a fallback: worth knowing, as for files
         if self.updated_at_column:
             metadata[VERSION_KEY] = _text(row[self.updated_at_column]) or ""
         groups = _groups(row[self.access_groups_column]) if self.access_groups_column else None
@@ -195,17 +263,32 @@ class SqlConnector(ConnectorSettings):
             access_groups=tuple(old.access_groups) if old.access_groups is not None else None,
         )
 
+    def _read_failed(self, exc: Exception) -> QueryFailed:
+        what = "table" if self.table else "query"
+        detail = " ".join(str(exc).split())
+        return QueryFailed(
+            f"cannot read the {what} ({type(exc).__name__}; the source's documents are kept as "
+            f"they were until it reads again): {detail}"
+        )
+
     def signature(self) -> str:
-        """sha256 over every (id, updated_at); without updated_at, over every row read in full."""
+        """sha256 over every (id, updated_at); without updated_at, over every row read in full.
+
+        A read that fails signs the failure instead of raising: the ingest it starts records a
+        QueryFailed and keeps the documents, and the signature moves again once the read works.
+        """
         digest = hashlib.sha256()
-        with self._connect() as connection:
-            versions = self._versions(connection)
-            if self.updated_at_column is None:
-                for row in self._documents_of(connection, sorted(versions)):
-                    digest.update(repr(sorted((k, _text(v)) for k, v in row.items())).encode())
-            else:
-                for row_id, version in sorted(versions.items()):
-                    digest.update(f"{row_id}\0{version}\n".encode())
+        try:
+            with self._connect() as connection:
+                versions = self._versions(connection)
+                if self.updated_at_column is None:
+                    for row in self._documents_of(connection, sorted(versions)):
+                        digest.update(repr(sorted((k, _text(v)) for k, v in row.items())).encode())
+                else:
+                    for row_id, version in sorted(versions.items()):
+                        digest.update(f"{row_id}\0{version}\n".encode())
+        except Exception as exc:  # as in list_documents: the driver's own errors
+            return "unreadable:" + sha256_text(str(self._read_failed(exc)))
         return digest.hexdigest()
 
     def open(self, item: SourceItem) -> bytes:

@@ -1,26 +1,40 @@
 """Web pages from a sitemap or a crawl from a start URL, parsed like files (HTML by unstructured).
 
-robots.txt is honoured; pages are fetched with If-None-Match / If-Modified-Since from the last
-run, so an unchanged page costs a 304 and is not parsed again. A page that answers 404 or 410,
-or that is no longer reached, is deleted; any other error keeps its last good version.
+Every GET goes through `ingest.http_fetch.Fetcher`: redirects are followed hop by hop, each hop
+passing the rules a link passes (`ingest.crawl_rules.HostRules`: scheme, `same_domain`, the
+target host's robots.txt, `max_redirects`) and the address policy (never a link-local address;
+a loopback or private one only where the entry URL itself is, or inside
+`allow_private_networks`). Bodies are capped at `max_file_mb` once decoded and each fetch has
+one deadline, `timeout_s`. A page is indexed under its final URL.
+
+Pages are fetched with If-None-Match / If-Modified-Since from the last run, so an unchanged page
+costs a 304 and is not parsed again. A page that answers 404 or 410, or that is no longer
+reached, is deleted; any other error (a refused redirect, TooLarge, FetchTimeout) keeps its
+last good version and the crawl goes on.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import ipaddress
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Literal
 from urllib.parse import urldefrag, urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from rag_pipelines.config.connectors import ConnectorSettings
 from rag_pipelines.hashing import sha256_bytes
 from rag_pipelines.ingest.connectors.base import Listing, Scalar, SourceItem
+from rag_pipelines.ingest.crawl_rules import MAX_ROBOTS_BYTES, HostRules, http_refusal
+from rag_pipelines.ingest.http_fetch import Fetcher, FetchPolicy, HttpError, own_networks
 from rag_pipelines.ingest.models import Document, IngestFailure
 
+MB = 1024 * 1024
 SUFFIXES = {
     "text/html": ".html",
     "application/xhtml+xml": ".html",
@@ -34,16 +48,35 @@ GONE = (404, 410)
 class WebConnector(ConnectorSettings):
     """Pages listed by a sitemap, or reached from a start URL within depth and domain limits."""
 
-    type: Literal["web"]
+    type: Literal["web"] = Field(description="web: pages of a site (crawl or sitemap).")
     sitemap: str | None = Field(None, description="URL of a sitemap.xml (its <loc> pages).")
     start_url: str | None = Field(None, description="Crawl from here, following links.")
     max_depth: int = Field(2, ge=0, le=10, description="Link hops from start_url.")
-    max_pages: int = Field(500, ge=1, le=100_000)
-    same_domain: bool = Field(True, description="Follow links to the start URL's host only.")
-    user_agent: str = "rag-pipelines"
-    timeout_s: float = Field(10.0, gt=0)
-    fallback_encoding: str = "cp1252"
-    _bodies: dict[str, tuple[bytes, str]] = PrivateAttr(default_factory=dict)
+    max_pages: int = Field(500, ge=1, le=100_000, description="Stop after this many pages.")
+    same_domain: bool = Field(
+        True,
+        description="Fetch from the start URL's (or sitemap's) host only: links, "
+        "sitemap entries and redirect hops.",
+    )
+    user_agent: str = Field(
+        "rag-pipelines", description="User-Agent sent; robots.txt rules for it are honoured."
+    )
+    timeout_s: float = Field(
+        10.0, gt=0, description="Deadline of one fetch: connect, redirects, headers and body."
+    )
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Bytes one page may have once decoded (gzip, deflate): TooLarge."
+    )
+    max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops one fetch may follow.")
+    allow_private_networks: list[str] = Field(
+        default_factory=list,
+        description="Loopback or private networks (CIDR) the crawl may reach besides the "
+        "entry URL's own address; link-local addresses are never fetched.",
+    )
+    fallback_encoding: str = Field(
+        "cp1252", description="Codec of pages that declare none and are not UTF-8."
+    )
+    _bodies: dict[str, bytes] = PrivateAttr(default_factory=dict)
 
     @field_validator("sitemap", "start_url")
     @classmethod
@@ -52,149 +85,168 @@ class WebConnector(ConnectorSettings):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value
 
+    @field_validator("allow_private_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not a network (e.g. 10.0.0.0/8)") from None
+        return value
+
     @model_validator(mode="after")
     def _one_entry(self) -> WebConnector:
         if (self.sitemap is None) == (self.start_url is None):
             raise ValueError("set exactly one of `sitemap` or `start_url`")
         return self
 
-    def _client(self) -> Any:
-        import httpx
+    def _entry(self) -> str:
+        return str(self.sitemap or self.start_url)
 
-        return httpx.Client(
-            timeout=self.timeout_s,
-            follow_redirects=True,
-            headers={"User-Agent": self.user_agent},
+    def _policy(self) -> FetchPolicy:
+        configured = (ipaddress.ip_network(n, strict=False) for n in self.allow_private_networks)
+        return FetchPolicy(
+            max_bytes=int(self.max_file_mb * MB),
+            deadline_s=self.timeout_s,
+            max_redirects=self.max_redirects,
+            private_networks=own_networks(self._entry()) + tuple(configured),
+            user_agent=self.user_agent,
         )
 
-    def _robots(self, client: Any, url: str) -> RobotFileParser:
-        """The site's robots.txt rules (none found: everything allowed)."""
-        parts = urlsplit(url)
-        robots = RobotFileParser()
-        response = client.get(f"{parts.scheme}://{parts.netloc}/robots.txt")
-        robots.parse(response.text.splitlines() if response.status_code == 200 else [])
-        return robots
+    @contextmanager
+    def _session(self) -> Iterator[tuple[Fetcher, HostRules]]:
+        """A fetcher for pages under the crawl's rules, and the rules (robots.txt read once)."""
+        policy = self._policy()
+        scope = urlsplit(self._entry()).netloc if self.same_domain else None
+        robots_policy = replace(policy, max_bytes=MAX_ROBOTS_BYTES)
+        with Fetcher(robots_policy, http_refusal) as robots:
+            rules = HostRules(scope, self.user_agent, robots)
+            with Fetcher(policy, rules.refusal) as pages:
+                yield pages, rules
 
-    def _sitemap_urls(self, client: Any) -> list[str]:
+    def _sitemap_urls(self, pages: Fetcher) -> list[str]:
         from lxml import etree
 
-        response = client.get(self.sitemap)
-        response.raise_for_status()
-        root = etree.fromstring(response.content, parser=etree.XMLParser(resolve_entities=False))
+        fetched = pages.get(str(self.sitemap))
+        if not 200 <= fetched.status < 300:
+            raise HttpError(f"{fetched.url} answered {fetched.status}")
+        parser = etree.XMLParser(resolve_entities=False, no_network=True)
+        root = etree.fromstring(fetched.body, parser=parser)
         return [str(loc.text).strip() for loc in root.iter("{*}loc") if loc.text]
 
     def list_documents(self, source: str, previous: Mapping[str, Document]) -> Listing:
         """Every page reached (or listed), fetched conditionally against the last run."""
+        return self._crawl(source, previous, keep_bodies=True)
+
+    def _crawl(self, source: str, previous: Mapping[str, Document], keep_bodies: bool) -> Listing:
         self._bodies.clear()
-        entry = str(self.sitemap or self.start_url)
+        entry = self._entry()
         items: list[SourceItem] = []
         failures: list[IngestFailure] = []
-        with self._client() as client:
+        with self._session() as (pages, rules):
             try:
-                robots = self._robots(client, entry)
-                seeds = self._sitemap_urls(client) if self.sitemap else [entry]
-            except Exception as exc:  # httpx and lxml errors: the site is not readable now
+                rules.robots(entry)  # the site's own robots.txt must be readable
+                seeds = self._sitemap_urls(pages) if self.sitemap else [entry]
+            except Exception as exc:  # fetch, robots and lxml errors: not readable now
                 reason = f"cannot read {entry}: {exc}"
                 return Listing([], [_failure(source, entry, reason, exc)], [""])
             queue = deque((_normal(url), 0) for url in seeds)
             seen = {url for url, _ in queue}
+            done: set[str] = set()
             while queue and len(items) + len(failures) < self.max_pages:
                 url, depth = queue.popleft()
-                if not robots.can_fetch(self.user_agent, url):
-                    continue
+                if rules.refusal(url) is not None:
+                    continue  # another host, or robots.txt disallows it: not part of the source
                 try:
-                    item, links = self._fetch(client, url, previous.get(url))
+                    item, links = self._fetch(pages, url, previous, keep_bodies)
                 except Exception as exc:  # one page failing keeps its last good version
-                    failures.append(_failure(source, url, f"cannot fetch: {exc}", exc))
+                    where = pages.last_url or url
+                    if where not in done:
+                        done.add(where)
+                        failures.append(_failure(source, where, f"cannot fetch {url}: {exc}", exc))
                     continue
-                if item is None:
-                    continue  # gone (404/410): deleted by its absence
+                if item is None or item.id in done:
+                    continue  # gone (404/410, deleted by its absence), or reached before
+                done.add(item.id)
                 items.append(item)
                 if self.start_url and depth < self.max_depth:
                     for link in links:
-                        if link not in seen and self._follows(link):
+                        if link not in seen:
                             seen.add(link)
                             queue.append((link, depth + 1))
-        return Listing(items=items, failures=failures)
-
-    def _follows(self, link: str) -> bool:
-        parts = urlsplit(link)
-        if parts.scheme not in ("http", "https"):
-            return False
-        return not self.same_domain or parts.netloc == urlsplit(str(self.start_url)).netloc
+        return Listing(items=items, failures=failures, signature=_signature(items, failures))
 
     def _fetch(
-        self, client: Any, url: str, old: Document | None
+        self, pages: Fetcher, url: str, previous: Mapping[str, Document], keep_body: bool
     ) -> tuple[SourceItem | None, list[str]]:
-        """The page as an item and its links; (None, []) when it is gone."""
-        headers: dict[str, str] = {}
-        if old is not None and old.metadata.get("etag"):
-            headers["If-None-Match"] = str(old.metadata["etag"])
-        if old is not None and old.metadata.get("last_modified"):
-            headers["If-Modified-Since"] = str(old.metadata["last_modified"])
-        response = client.get(url, headers=headers)
-        if response.status_code in GONE:
+        """The page as an item (under its final URL) and its links; (None, []) when gone."""
+        fetched = pages.get(url, conditional=lambda hop: _conditional(previous.get(hop)))
+        final = fetched.url
+        if fetched.status in GONE:
             return None, []
-        if response.status_code == 304 and old is not None:
+        old = previous.get(final)
+        if fetched.status == 304 and old is not None:
             item = SourceItem(
-                id=url,
-                uri=url,
+                id=final,
+                uri=final,
                 content_hash=old.content_hash,
                 modified_at=old.modified_at,
                 size_bytes=old.size_bytes,
-                metadata=_validators(response.headers, old.metadata),
+                metadata=_validators(fetched.headers, old.metadata),
                 fallback_encoding=self.fallback_encoding,
             )
-            return item, [_normal(urljoin(url, link)) for link in old.links]
-        response.raise_for_status()
-        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            return item, [_normal(urljoin(final, link)) for link in old.links]
+        if not 200 <= fetched.status < 300:
+            raise HttpError(f"{final} answered {fetched.status}")
+        kind, charset = _content_type(fetched.headers.get("content-type", ""))
         suffix = SUFFIXES.get(kind)
         if suffix is None:
             raise ValueError(f"unsupported content type {kind or '(none)'!r}")
-        body = response.content
-        self._bodies[url] = (body, kind)
-        links, title = _links_and_title(url, body) if suffix == ".html" else ([], None)
+        body = fetched.body
+        if keep_body:
+            self._bodies[final] = body
+        html = suffix == ".html"
+        links, title = _links_and_title(final, body, charset) if html else ([], None)
         item = SourceItem(
-            id=url,
-            uri=url,
+            id=final,
+            uri=final,
             content_hash=sha256_bytes(body),
-            modified_at=_http_time(response.headers.get("last-modified")),
+            modified_at=_http_time(fetched.headers.get("last-modified")),
             size_bytes=len(body),
-            metadata=_validators(response.headers, {}),
+            metadata=_validators(fetched.headers, {}),
             fallback_encoding=self.fallback_encoding,
-            file_name=_file_name(url, suffix),
+            file_name=_file_name(final, suffix),
             title=title,
             links=tuple(links),
+            encoding=charset,
         )
         return item, links
 
     def signature(self) -> str:
-        """sha256 of the sitemap; for a crawl, of each reached page's validators or body."""
+        """sha256 of what a crawl reaches: each page's id and content hash, each failure."""
         digest = hashlib.sha256()
-        with self._client() as client:
-            if self.sitemap:
-                digest.update(client.get(self.sitemap).content)
-                return digest.hexdigest()
-        for item in self.list_documents("signature", {}).items:
+        for item in self._crawl("signature", {}, keep_bodies=False).items:
             digest.update(f"{item.id}\0{item.content_hash}\n".encode())
         return digest.hexdigest()
 
     def open(self, item: SourceItem) -> bytes:
-        """The page's body from this listing (fetched again if it is not held)."""
+        """The page's body from this listing (fetched again, under the same rules, if not held)."""
         held = self._bodies.pop(item.id, None)
         if held is not None:
-            return held[0]
-        with self._client() as client:
-            response = client.get(item.id)
-            response.raise_for_status()
-            return bytes(response.content)
+            return held
+        with self._session() as (pages, _):
+            fetched = pages.get(item.id)
+        if not 200 <= fetched.status < 300:
+            raise HttpError(f"{fetched.url} answered {fetched.status}")
+        return fetched.body
 
     def available(self) -> bool:
-        """True if the sitemap or start URL answers."""
+        """True if the sitemap or start URL answers (its body is not read)."""
         try:
-            with self._client() as client:
-                return int(client.get(str(self.sitemap or self.start_url)).status_code) < 500
-        except Exception:  # connection refused, DNS, timeout: httpx's own error types
+            with Fetcher(self._policy(), http_refusal) as fetcher:
+                return fetcher.get(self._entry(), read_body=False, follow=False).status < 500
+        except Exception:  # refused, connection refused, DNS, timeout
             return False
 
 
@@ -203,12 +255,14 @@ def _normal(url: str) -> str:
     return urldefrag(url)[0]
 
 
-def _links_and_title(base: str, body: bytes) -> tuple[list[str], str | None]:
+def _links_and_title(
+    base: str, body: bytes, charset: str | None = None
+) -> tuple[list[str], str | None]:
     """Absolute link targets (href, without fragments) of an HTML page, and its <title>."""
     import lxml.html
 
     try:
-        tree = lxml.html.fromstring(body)
+        tree = lxml.html.fromstring(body, parser=lxml.html.HTMLParser(encoding=charset))
     except (ValueError, lxml.etree.ParserError):
         return [], None
     hrefs = (a.get("href") for a in tree.iter("a"))
@@ -221,6 +275,37 @@ def _file_name(url: str, suffix: str) -> str:
     """A file name for the parser: the last path segment, with the content type's extension."""
     name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or "index"
     return name if name.lower().endswith(suffix) else f"{name}{suffix}"
+
+
+def _content_type(header: str) -> tuple[str, str | None]:
+    """The media type and its charset parameter (None when absent or not a known codec)."""
+    from email.message import Message
+
+    message = Message()
+    message["content-type"] = header
+    charset = message.get_content_charset()
+    try:
+        charset = codecs.lookup(charset).name if charset else None
+    except LookupError:
+        charset = None  # an unknown charset: the page's own declaration and the fallbacks decide
+    return header.split(";")[0].strip().lower(), charset
+
+
+def _conditional(old: Document | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from the last run's version of a URL."""
+    headers: dict[str, str] = {}
+    if old is not None and old.metadata.get("etag"):
+        headers["If-None-Match"] = str(old.metadata["etag"])
+    if old is not None and old.metadata.get("last_modified"):
+        headers["If-Modified-Since"] = str(old.metadata["last_modified"])
+    return headers
+
+
+def _signature(items: list[SourceItem], failures: list[IngestFailure]) -> str:
+    """sha256 of a listing: each page's id and content hash, each failure's id and type."""
+    lines = [f"{i.id}\0{i.content_hash}" for i in items]
+    lines += [f"{f.document_id}\0!{f.error_type}" for f in failures]
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
 
 
 def _validators(

@@ -8,6 +8,7 @@ from rag_pipelines.evaluation.quality import evaluate_version, gate, gate_part, 
 from rag_pipelines.index.vector_store import VectorStore
 from rag_pipelines.pipeline.checks.blocking import CheckOutcome, record
 from rag_pipelines.pipeline.checks.data_quality import inspect_version
+from rag_pipelines.pipeline.checks.golden_deletions import describe, prune_deleted
 from rag_pipelines.retrieval.open import open_version
 
 NOT_MEASURED = (
@@ -38,6 +39,17 @@ def check_retrieval_quality(ctx: PipelineContext, version: str, store: VectorSto
         # Publishing goes ahead (there is nothing to gate on), but the UI must not say "passed".
         outcome = CheckOutcome(RETRIEVAL_QUALITY, True, NOT_MEASURED, {"measured": False}, False)
         return record(ctx, version, outcome)
+    # Judgements of documents deleted at the source are set aside on both versions: the
+    # candidate cannot find what the source no longer has, and must not lose against a live
+    # version that still serves it.
+    pruned = prune_deleted(ctx, sets, version)
+    sets = pruned.sets
+    if not sets:
+        detail = f"not measured: every judged query went stale; {describe(pruned.stale)}"
+        outcome = CheckOutcome(
+            RETRIEVAL_QUALITY, True, detail, {"measured": False, **pruned.metadata()}, False
+        )
+        return record(ctx, version, outcome)
     modes = list(dict.fromkeys([*settings.modes, settings.gate.mode]))
     registry = ctx.registry
     candidate = evaluate_version(
@@ -54,7 +66,7 @@ def check_retrieval_quality(ctx: PipelineContext, version: str, store: VectorSto
         "live_version": live_pointer.version if live_pointer else "none",
         "part": part,
         "queries": {name: len(g.queries) for name, (g, _) in sets.items()},
+        **pruned.metadata(),
     }
-    return record(
-        ctx, version, CheckOutcome(RETRIEVAL_QUALITY, verdict.passed, verdict.detail, metadata)
-    )
+    detail = verdict.detail + (f"; {describe(pruned.stale)}" if pruned.stale else "")
+    return record(ctx, version, CheckOutcome(RETRIEVAL_QUALITY, verdict.passed, detail, metadata))

@@ -1,11 +1,12 @@
-"""A small web site on 127.0.0.1 (http.server) with ETags, 304s and a robots.txt."""
+"""A small web site on loopback (http.server) with ETags, 304s, a robots.txt, redirects, and
+custom responders for hostile answers (bombs, drips, odd charsets)."""
 
 from __future__ import annotations
 
 import hashlib
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +19,17 @@ class Site:
     pages: dict[str, tuple[str, str]] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
     not_modified: Counter[str] = field(default_factory=Counter)
+    redirects: dict[str, tuple[int, str]] = field(default_factory=dict)
+    responders: dict[str, Callable[[BaseHTTPRequestHandler], None]] = field(default_factory=dict)
     base: str = ""
+
+    def redirect(self, path: str, location: str, status: int = 302) -> None:
+        """Answer `path` with a redirect to `location`."""
+        self.redirects[path] = (status, location)
+
+    def respond(self, path: str, responder: Callable[[BaseHTTPRequestHandler], None]) -> None:
+        """Answer `path` with `responder(handler)`, which writes the whole response."""
+        self.responders[path] = responder
 
     def html(self, path: str, title: str, body: str, links: tuple[str, ...] = ()) -> None:
         """Publish (or replace) an HTML page linking to `links`."""
@@ -32,6 +43,16 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = self.path.split("?")[0]
             site.requests[path] += 1
+            if path in site.redirects:
+                status, location = site.redirects[path]
+                self.send_response(status)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if path in site.responders:
+                site.responders[path](self)
+                return
             page = site.pages.get(path)
             if page is None:
                 self.send_error(404)
@@ -58,10 +79,11 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serving(site: Site) -> Iterator[Site]:
-    """Serve `site` on a free port of 127.0.0.1 for the block."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+def serving(site: Site, host: str = "127.0.0.1") -> Iterator[Site]:
+    """Serve `site` on a free port of `host` (a loopback address) for the block."""
+    server = ThreadingHTTPServer((host, 0), _handler(site))
+    server.daemon_threads = True
+    site.base = f"http://{host}:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -183,3 +183,29 @@ def test_pipeline_reflects_add_change_delete(
     assert (report.added, report.changed, report.deleted) == (["4"], ["1"], ["2"])
     assert sorted(second.texts) == ["1", "4"]
     assert "June" in second.texts["1"] and "May" not in second.texts["1"]
+
+
+def test_byte_columns_are_decoded_as_text(database: tuple[str, Execute]) -> None:
+    """Regression: a BLOB (SQLite) or bytea (PostgreSQL) body was indexed as its Python repr."""
+    url, execute = database
+    kind = "BLOB" if url.startswith("sqlite") else "BYTEA"
+    execute(f"CREATE TABLE blobs (id INTEGER PRIMARY KEY, body {kind})")
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    rows = [
+        {"id": 1, "body": "Grüße aus der Küche.".encode()},
+        {"id": 2, "body": "Crème brûlée.".encode("cp1252")},
+        {"id": 3, "body": b"\x00\x01\x02binary\x00" * 10},
+    ]
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO blobs (id, body) VALUES (:id, :body)"), rows)
+    source = _source({"type": "sql", "url": url, "table": "blobs", "text_column": "body"})
+    report = ingest_source(source, {})
+    texts = {d.id: d.sections[0].text for d in report.documents}
+    assert texts == {"1": "Grüße aus der Küche.", "2": "Crème brûlée."}
+    assert {d.id: d.metadata.get("encoding") for d in report.documents} == {
+        "1": None,
+        "2": "cp1252",
+    }
+    [failure] = report.failures
+    assert (failure.document_id, failure.error_type) == ("3", "BinaryValue")
+    assert "column body holds binary data" in failure.reason
