@@ -102,7 +102,11 @@ def _build_and_score(
     from rag_pipelines.pipeline.build.chunks import chunk, load_chunks
     from rag_pipelines.pipeline.build.documents import ingest, load_documents
     from rag_pipelines.pipeline.build.embeddings import embed
-    from rag_pipelines.pipeline.build.indexes import build_bm25_index, build_vector_index
+    from rag_pipelines.pipeline.build.indexes import (
+        build_bm25_index,
+        build_graph_index,
+        build_vector_index,
+    )
     from rag_pipelines.pipeline.build.snapshot import snapshot_corpus
     from rag_pipelines.retrieval.open import open_version
 
@@ -129,6 +133,7 @@ def _build_and_score(
     store = open_vector_store(ctx.config.index.qdrant, ctx.workspace)
     build_vector_index(ctx, version, store)
     build_bm25_index(ctx, version, store)
+    build_graph_index(ctx, version)
     complete_candidate(ctx, version, store.kind)
     build_s = time.perf_counter() - started
     documents = [(d.id, d.title) for d in load_documents(ctx, source)]
