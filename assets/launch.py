@@ -8,7 +8,9 @@ run coordinator, so they wait in the same queue as sensor, schedule and UI runs.
 stage go in together; the next stage starts when all of them succeeded. Progress goes to stdout
 as JSON lines (see `rag_pipelines.runner`); the exit code is 0 only if every run succeeded.
 With no live `dagster-daemon` nothing would take runs off the queue, so each run is executed
-here, in this process, one after another (the file locks then refuse a colliding run).
+here, in this process, one after another (the file locks then refuse a colliding run); such
+runs carry this process's host, pid and start time as tags, so a later launcher, sensor or build
+that finds the process gone marks them failed (`assets.dead_runs`) instead of waiting on them.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ from dagster._daemon.controller import get_daemon_statuses
 from dagster._utils.hosted_user_process import recon_job_from_origin
 from dagster_shared.cli import WorkspaceOpts
 
+from assets.dead_runs import fail_dead_runs
 from assets.run_events import Follower, emit
 from rag_pipelines.asset_graph import PARTITION_TAG
+from rag_pipelines.liveness import current_worker
 
 WORKSPACE_ENV = "RAG_DAGSTER_WORKSPACE"
 _QUEUE_DAEMON = "QUEUED_RUN_COORDINATOR"
@@ -139,6 +143,8 @@ def run_stage(
 ) -> bool:
     """Launch a stage's runs together and follow them to the end; True if all succeeded."""
     queued = daemon_alive(instance)
+    if not queued:  # this process will execute the runs: say which process, for liveness
+        tags = {**tags, **current_worker().tags()}
     followers = []
     for launch in launches:
         run = create_run(instance, context, launch, tags)
@@ -177,6 +183,8 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     tags = dict(tag.split("=", 1) for tag in args.tag)
     with dg.DagsterInstance.get() as instance, workspace(instance) as context:
+        for run_id in fail_dead_runs(instance):
+            emit("log", "instance", run_id=run_id, message=f"marked dead run {run_id} failed")
         for stage in args.stage:
             if not run_stage(instance, context, parse_stage(stage), tags):
                 return 1

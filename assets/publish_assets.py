@@ -16,6 +16,7 @@ from rag_pipelines.asset_graph import (
 from rag_pipelines.context import PipelineContext
 from rag_pipelines.index.records import RerankerRecord
 from rag_pipelines.index.vector_store import VectorStore
+from rag_pipelines.pipeline.pin import pin_status
 from rag_pipelines.pipeline.publish import publish
 from rag_pipelines.pipeline.sync import pull_sources, version_synced
 from rag_pipelines.pipeline.tuning.reranker import prepare_reranker
@@ -92,12 +93,17 @@ def build_published_asset(
         vector_store: VectorStoreResource,
         build_lock: BuildLockResource,
     ) -> dg.MaterializeResult:
-        """The live index version: switched atomically, only after its blocking checks passed."""
+        """The live index version: switched atomically once its checks pass, unless pinned."""
         pull_sources(ctx)  # staleness reads every source's ledger
         report = publish(ctx, candidate_index, vector_store.get(), context.run.run_id)
+        pin = pin_status(ctx, report.pointer)
+        if report.held:  # a rollback's pin: the step succeeds and says why nothing switched
+            context.log.warning(report.held)
         return dg.MaterializeResult(
             metadata={
                 "index_version": report.pointer.version,
+                "candidate_version": candidate_index,
+                "pinned": pin.line() if pin is not None else "no",
                 "previous_version": report.pointer.previous or "",
                 "switched": report.changed,
                 "published_at": timestamp(report.pointer.published_at),

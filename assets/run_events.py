@@ -142,7 +142,9 @@ class Follower:
         if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             data = event.asset_check_evaluation_data
             fields.update(check=data.check_name, passed=data.passed)
-            if not data.passed and data.blocking and self.cause is None:
+            # A check that measured nothing (WARN) does not stop a run: never its cause.
+            error_severity = data.severity == dg.AssetCheckSeverity.ERROR
+            if not data.passed and data.blocking and error_severity and self.cause is None:
                 why = data.description or "failed"
                 self.cause = f"check {data.check_name} on {data.asset_key.to_user_string()}: {why}"
         emit(kind or "error", self.label, run_id=self.run_id, **fields)

@@ -2,7 +2,8 @@
 
 Sensors and the build's snapshot step ask this instead of guessing: it sees runs of the named
 jobs whoever launched them (UI, CLI, sensors, schedule) and ad-hoc UI materializations of the
-same assets.
+same assets. Runs whose worker process died are marked failed first (`assets.dead_runs`), so
+a killed run never counts as writing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
+from assets.dead_runs import fail_dead_runs
 from rag_pipelines.asset_graph import CORPUS_WIDE, INGEST_JOB, PER_SOURCE, PUBLISH_JOB
 
 IN_PROGRESS = [
@@ -31,6 +33,7 @@ def writing_runs(
 ) -> list[str]:
     """Ids of runs in `statuses` that are one of `jobs` or materialize any of `assets`."""
     names, keys = set(jobs), {dg.AssetKey(a) for a in assets}
+    fail_dead_runs(instance)
     runs = instance.get_runs(dg.RunsFilter(statuses=statuses))
     return [
         r.run_id

@@ -77,6 +77,11 @@ NIGHTLY_SCHEDULE = "nightly_refresh"
 PARTITION_TAG = "dagster/partition"
 PIPELINE_TAG = "rag/pipeline"
 TRIGGER_TAG = "rag/trigger"
+# The process that executes a run the CLI's launcher runs itself (no daemon): host name, pid and
+# the process's start time (so a reused pid is not taken for it). See rag_pipelines/liveness.py.
+WORKER_HOST_TAG = "rag/worker_host"
+WORKER_PID_TAG = "rag/worker_pid"
+WORKER_STARTED_TAG = "rag/worker_started"
 
 
 def index_pool(pipeline: str) -> str:

@@ -97,15 +97,19 @@ def validate(
         typer.Option(help="Accept models that are not on this machine (materialize downloads)."),
     ] = False,
 ) -> None:
-    """Check sources.yaml and that its models load offline; list every problem (exit code 2)."""
+    """Check sources.yaml, that its models load offline and that the service's API keys are
+    there; list every problem (exit code 2)."""
     from rag_pipelines.embedding.preflight import model_problems
+    from rag_pipelines.service.keys import KeyStore
 
     config = _load()
     problems = model_problems(config)
-    if problems and not allow_download:
+    auth = config.service.auth
+    key_problems = KeyStore.problems(auth) if auth is not None else []
+    if (problems and not allow_download) or key_problems:
         err.print(f"[red]invalid configuration[/red] {State.config_path}")
-        for problem in problems:
-            err.print(f"  - {problem}", markup=False, highlight=False)
+        for problem in key_problems + ([] if allow_download else problems):
+            err.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     for problem in problems:
         err.print(f"[yellow]warning[/yellow] {problem}", highlight=False)
@@ -370,9 +374,10 @@ def rollback(
         str | None, typer.Argument(help="Version to make live (default: the previous one).")
     ] = None,
 ) -> None:
-    """Atomically re-point the live index to an earlier kept version."""
+    """Atomically re-point the live index to an earlier kept version and pin it there."""
     from rag_pipelines.index.stores import open_vector_store
     from rag_pipelines.locks import exclusive
+    from rag_pipelines.pipeline.pin import pin_status
     from rag_pipelines.pipeline.publish import rollback as roll_back
 
     ctx = PipelineContext(_load())
@@ -384,6 +389,21 @@ def rollback(
     finally:
         store.close()
     console.print(f"[green]live[/green] {pointer.version} (was {pointer.previous})")
+    pin = pin_status(ctx, pointer)
+    if pin is not None:
+        console.print(pin.line(), markup=False, highlight=False)
+
+
+@app.command()
+def unpin() -> None:
+    """Release a rollback's pin: the next build that passes its checks is published."""
+    from rag_pipelines.pipeline.pin import unpin as release
+
+    pointer = release(PipelineContext(_load()))
+    console.print(
+        f"[green]unpinned[/green] {pointer.version}: the next build that passes its checks "
+        "is published"
+    )
 
 
 @app.command()

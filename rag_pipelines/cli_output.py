@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rag_pipelines.context import PipelineContext
+from rag_pipelines.index.manifest import LivePointer
 from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline.checks.freshness import source_freshness
+from rag_pipelines.pipeline.sync import pull_ledgers
 from rag_pipelines.retrieval.models import SearchResponse
 
 SCORES = {
@@ -50,7 +53,9 @@ def status_data(ctx: PipelineContext) -> dict[str, Any]:
     """The published version, its sources, their freshness and the versions kept, as data."""
     from rag_pipelines.pipeline.checks.golden_deletions import stale_judgements
     from rag_pipelines.pipeline.checks.quarantine import load_quarantine
+    from rag_pipelines.pipeline.pin import pin_status
 
+    pull_ledgers(ctx)
     registry = ctx.registry
     pointer = registry.live()
     now = utc_now()
@@ -79,6 +84,12 @@ def status_data(ctx: PipelineContext) -> dict[str, Any]:
             "staleness": pointer.staleness,
         }
         data["stale_judgements"] = [s.label() for s in stale_judgements(ctx, pointer.version)]
+        pin = pin_status(ctx, pointer)
+        data["pin"] = (
+            None
+            if pin is None
+            else {**pin.pin.model_dump(mode="json"), "holds": pin.holds, "text": pin.line()}
+        )
     return data
 
 
@@ -117,6 +128,7 @@ def print_status(console: Console, ctx: PipelineContext) -> None:
     pointer = registry.live()
     if pointer is None:
         console.print("no index published yet — run `rag-pipelines materialize`")
+        print_freshness(console, ctx)
         return
     manifest = registry.manifest(pointer.version)
     built_ago = datetime.now(tz=UTC) - datetime.fromisoformat(manifest.created_at)
@@ -137,6 +149,7 @@ def print_status(console: Console, ctx: PipelineContext) -> None:
             summary.content_hash[:12],
         )
     console.print(table)
+    print_pin(console, ctx, pointer)
     if pointer.staleness:
         s = pointer.staleness
         console.print(
@@ -145,6 +158,15 @@ def print_status(console: Console, ctx: PipelineContext) -> None:
             f"servable) max {s.get('max_staleness_s', 0)} s, "
             f"median {s.get('median_staleness_s', 0)} s"
         )
+    print_freshness(console, ctx)
+    versions = registry.versions()
+    console.print(f"versions kept: {', '.join(versions)}")
+    print_stale_judgements(console, ctx, pointer.version)
+
+
+def print_freshness(console: Console, ctx: PipelineContext) -> None:
+    """One line per source: fresh or stale, from the ledgers (the shared state's, if remote)."""
+    pull_ledgers(ctx)
     now = utc_now()
     for source in ctx.config.sources:
         fresh = source_freshness(ctx, source.name, now)
@@ -153,9 +175,16 @@ def print_status(console: Console, ctx: PipelineContext) -> None:
             f"source {source.name}: {mark} — last ingest {fresh.last_ingest_at or 'never'} "
             f"({fresh.lag_hours} h ago; max {fresh.max_lag_hours} h)"
         )
-    versions = registry.versions()
-    console.print(f"versions kept: {', '.join(versions)}")
-    print_stale_judgements(console, ctx, pointer.version)
+
+
+def print_pin(console: Console, ctx: PipelineContext, pointer: LivePointer) -> None:
+    """The rollback's pin on the live version, if any, and whether it still holds."""
+    from rag_pipelines.pipeline.pin import pin_status
+
+    pin = pin_status(ctx, pointer)
+    if pin is not None:
+        style = "yellow" if pin.holds else "dim"
+        console.print(f"[{style}]{escape(pin.line())}[/{style}]", highlight=False)
 
 
 def print_stale_judgements(console: Console, ctx: PipelineContext, version: str) -> None:

@@ -21,9 +21,11 @@ PAUSE_ENV = "RAG_FAULT_PAUSE"
 # Where a run can be stopped, in the order a materialization reaches them.
 POINTS = (
     "documents_written",  # a source's documents.jsonl replaced; its ledger not yet
+    "embeddings_cached",  # a shard's chunks embedded into the cache; its embedding state not yet
     "snapshot_written",  # a new version folder with its snapshot; no index built
     "vector_index_partial",  # a dense collection written but not finalized
     "manifest_written",  # the version is complete; no check has run, nothing published
+    "publish_before_switch",  # checks passed, the live version read; the switch not yet made
     "publish_after_switch",  # LIVE.json names the new version; old versions not collected
     "gc_partial",  # an old version's collections dropped; its folder not yet removed
 )

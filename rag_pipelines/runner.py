@@ -9,6 +9,7 @@ events as JSON lines, which this module turns into progress and a one-line root 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -48,6 +49,12 @@ concurrency:
     # The index writers' pool (rag_<pipeline>_index) is held for a whole run: one build at a time.
     granularity: run
     default_limit: 1
+# Where a daemon runs: it marks failed a run that never started within start_timeout_seconds
+# (and, for launchers that report worker health, one whose worker died). Runs the CLI executes
+# itself carry their worker's pid and are failed by the next launcher or build once it is gone.
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
 """
 
 
@@ -109,17 +116,25 @@ def missing_opt_in(opt_in: tuple[str, ...], config: SourcesFile) -> list[str]:
     ]
 
 
-# What earlier versions wrote: replaced, as it has no run-queue limits. Anything else is yours.
-_OLD_DEFAULT = "telemetry:\n  enabled: false\n"
+# What earlier versions wrote (sha256 of the file): replaced, as they lack the run-queue limits
+# or run monitoring. Anything else is yours and kept.
+_OLD_DEFAULTS = {
+    "f8805dc9e6f614c7063da7dcf3562d13a17819c1c5a14d3156d9974de6353777",  # telemetry only
+    "6a01a5b7803dde8e00046848f0a7142bae457e598b397af0ff9e5dfb46e49f2b",  # queue, no monitoring
+}
 
 
 def ensure_dagster_home(home: Path) -> Path:
     """DAGSTER_HOME with the zero-setup dagster.yaml if it has none; one you wrote is kept."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists() or config.read_text(encoding="utf-8") == _OLD_DEFAULT:
+    if not config.exists() or _digest(config.read_text(encoding="utf-8")) in _OLD_DEFAULTS:
         config.write_text(DEV_INSTANCE_YAML, encoding="utf-8")
     return home
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def dagster_env(workspace: Workspace, sources_path: Path) -> dict[str, str]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rag_pipelines.chunking.models import Chunk, Tokenizer
+from rag_pipelines.chunking.short import Piece, ShortPieceCounts, merge_short_pieces
 from rag_pipelines.config.models import ChunkingSettings
 from rag_pipelines.hashing import sha256_text
 from rag_pipelines.ingest.models import Document, Section
@@ -31,10 +32,14 @@ class Chunker:
         self.settings = settings
         self.tokenizer = tokenizer
         self.limit = min(settings.chunk_size, tokenizer.max_tokens)
+        # A quarter of the limit at most: small chunk sizes must not make every chunk short.
+        self.min_tokens = min(settings.min_chunk_tokens, self.limit // 4)
         self.label = (
             f"sentence/size={settings.chunk_size}/overlap={settings.chunk_overlap}"
             f"/header={int(settings.context_header)}/max={tokenizer.max_tokens}"
+            f"/min={self.min_tokens}"
         )
+        self.short = ShortPieceCounts()  # short pieces merged/extended/dropped so far
         self._splitters: dict[tuple[int, int], SentenceSplitter] = {}
 
     def count(self, text: str) -> int:
@@ -43,37 +48,51 @@ class Chunker:
 
     def chunk(self, document: Document) -> list[Chunk]:
         """The chunks of one document, in reading order, with stable ids."""
-        chunks: list[Chunk] = []
-        seen: Counter[str] = Counter()
-        for section in document.sections:
+        pieces: list[Piece] = []
+        for index, section in enumerate(document.sections):
             title = document.title if document.title_from_content else ""
             header = self._header(title, section.path)
-            for body, pages in self._split_section(section, header):
-                embed_text = f"{header}\n{body}" if header else body
-                text_hash = sha256_text(embed_text)
-                occurrence = seen[text_hash]
-                seen[text_hash] += 1
-                chunks.append(
-                    Chunk(
-                        id=sha256_text(document.source, document.id, text_hash, str(occurrence))[
-                            :32
-                        ],
-                        source=document.source,
-                        document_id=document.id,
-                        document_uri=document.uri,
-                        document_hash=document.content_hash,
-                        document_modified_at=document.modified_at,
-                        title=document.title,
-                        section=list(section.path),
+            for body, start, pages in self._split_section(section, header):
+                pieces.append(
+                    Piece(
+                        section=section,
+                        section_index=index,
+                        header=header,
+                        body=body,
+                        start=start,
+                        end=start + len(body) if start >= 0 else -1,
                         pages=pages,
-                        ordinal=len(chunks),
-                        text=body,
-                        embed_text=embed_text,
-                        text_hash=text_hash,
-                        token_count=self.count(embed_text),
-                        chunker=self.label,
+                        tokens=self.count(body),
                     )
                 )
+        pieces, counts = merge_short_pieces(pieces, self.min_tokens, self.count, self.limit)
+        self.short.add(counts)
+        chunks: list[Chunk] = []
+        seen: Counter[str] = Counter()
+        for piece in pieces:
+            embed_text = piece.embed_text()
+            text_hash = sha256_text(embed_text)
+            occurrence = seen[text_hash]
+            seen[text_hash] += 1
+            chunks.append(
+                Chunk(
+                    id=sha256_text(document.source, document.id, text_hash, str(occurrence))[:32],
+                    source=document.source,
+                    document_id=document.id,
+                    document_uri=document.uri,
+                    document_hash=document.content_hash,
+                    document_modified_at=document.modified_at,
+                    title=document.title,
+                    section=list(piece.section.path),
+                    pages=piece.pages,
+                    ordinal=len(chunks),
+                    text=piece.body,
+                    embed_text=embed_text,
+                    text_hash=text_hash,
+                    token_count=self.count(embed_text),
+                    chunker=self.label,
+                )
+            )
         return chunks
 
     def chunk_all(self, documents: Iterable[Document]) -> list[Chunk]:
@@ -94,17 +113,18 @@ class Chunker:
             parts = parts[:1] + parts[2:] if len(parts) > 1 else []
         return ""
 
-    def _split_section(self, section: Section, header: str) -> list[tuple[str, list[int]]]:
+    def _split_section(self, section: Section, header: str) -> list[tuple[str, int, list[int]]]:
+        """(body, offset in the section's text or -1, pages) of each piece of a section."""
         budget = self.limit - (self.count(header) + 1 if header else 0)
         overlap = min(self.settings.chunk_overlap, budget // 2)
         pieces = self._splitter(budget, overlap).split_text(section.text)
-        out: list[tuple[str, list[int]]] = []
+        out: list[tuple[str, int, list[int]]] = []
         cursor = 0
         for piece in pieces:
             for body in self._enforce_limit(piece, budget):
                 found = section.text.find(body, cursor)
                 start = found if found >= 0 else cursor
-                out.append((body, section.pages_between(start, start + len(body))))
+                out.append((body, found, section.pages_between(start, start + len(body))))
                 if found >= 0:
                     cursor = found + 1
         return out

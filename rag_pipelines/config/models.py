@@ -83,6 +83,15 @@ class ChunkingSettings(StrictModel):
     context_header: bool = Field(
         True, description="Prefix each chunk's embedded text with its title and section path."
     )
+    min_chunk_tokens: int = Field(
+        20,
+        ge=0,
+        description=(
+            "A chunk whose own text (context header not counted) has fewer tokens merges into a "
+            "neighbour of its document (its own section first) or is dropped; at most a quarter "
+            "of chunk_size counts; 0 keeps every chunk."
+        ),
+    )
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> ChunkingSettings:

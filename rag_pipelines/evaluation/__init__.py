@@ -1,1 +1,1 @@
-"""Evaluation: golden sets (BEIR queries + qrels), runs per mode, metrics via ranx."""
+"""Evaluation: golden sets (BEIR queries + qrels), runs per mode, metrics (checked against ranx)."""

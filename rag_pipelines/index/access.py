@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rag_pipelines.config.access import EVERYTHING, PUBLIC, AccessSettings
-from rag_pipelines.ingest.globs import compile_glob
+from rag_pipelines.ingest.globs import glob_matches
 
 DOCUMENT_GROUPS = "access_documents"  # the snapshot settings key of per-document groups
 Readers = frozenset[str] | None  # a caller's groups (public included); None reads everything
@@ -80,7 +80,7 @@ class AccessPolicy:
         if settings is None:
             return ()
         for pattern, groups in settings.documents.items():
-            if compile_glob(pattern).match(document_id):
+            if glob_matches(pattern, document_id):  # in NFC: how a name is spelled never matters
                 return tuple(sorted(set(groups)))
         own = self.documents.get(source, {}).get(document_id)
         return own if own is not None else tuple(sorted(set(settings.groups)))

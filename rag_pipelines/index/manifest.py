@@ -76,6 +76,14 @@ class CheckRecord(BaseModel):
     checked_at: str
 
 
+class Pin(BaseModel):
+    """A rollback's hold on the served version: builds go on, publishing waits."""
+
+    pinned_at: str
+    config: str = Field(description="The version-shaping config's fingerprint when pinned.")
+    reason: str = "rollback"
+
+
 class LivePointer(BaseModel):
     """Which version is published (LIVE.json, replaced atomically)."""
 
@@ -87,3 +95,7 @@ class LivePointer(BaseModel):
     )
     rollback: bool = False
     run_id: str = Field("", description="The orchestrator (Dagster) run that published it.")
+    pin: Pin | None = Field(
+        None,
+        description="Set by rollback: nothing is published past it until unpin or a config change.",
+    )

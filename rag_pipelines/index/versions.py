@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from rag_pipelines.errors import IndexNotFoundError, PublishRefusedError
-from rag_pipelines.index.manifest import BuildManifest, CheckRecord, LivePointer
+from rag_pipelines.index.manifest import BuildManifest, CheckRecord, LivePointer, Pin
 from rag_pipelines.state import LocalStateStore, PipelineState
 from rag_pipelines.storage import atomic_write_json, atomic_write_text, read_json
 from rag_pipelines.workspace import Workspace
@@ -152,6 +152,7 @@ class VersionRegistry:
         rollback: bool = False,
         run_id: str = "",
         expected: LivePointer | Literal["current"] | None = "current",
+        pin: Pin | None = None,
     ) -> LivePointer:
         """Atomically switch the live pointer to a complete version (also used by rollback).
 
@@ -171,10 +172,18 @@ class VersionRegistry:
             staleness=staleness or {},
             rollback=rollback,
             run_id=run_id,
+            pin=pin,
         )
+        return self._write_live(pointer, current)
+
+    def unpin(self, expected: LivePointer) -> LivePointer:
+        """The live pointer without its pin (same version), switched from `expected`."""
+        return self._write_live(expected.model_copy(update={"pin": None}), expected)
+
+    def _write_live(self, pointer: LivePointer, current: LivePointer | None) -> LivePointer:
         if self.state.db is not None:
             previous = current.version if current else None
-            self.state.db.switch_live(previous, version, pointer.model_dump_json())
+            self.state.db.switch_live(previous, pointer.version, pointer.model_dump_json())
             return pointer
         atomic_write_text(self.workspace.live_pointer, pointer.model_dump_json(indent=2) + "\n")
         _append_line(self.workspace.index_dir / HISTORY, pointer.model_dump_json())

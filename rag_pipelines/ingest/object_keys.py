@@ -10,20 +10,29 @@ from __future__ import annotations
 from typing import Any
 
 
-def s3_read(fs: Any, bucket: str, key: str) -> bytes:
-    """The bytes of the object `key`."""
+def s3_read(fs: Any, bucket: str, key: str, limit: int) -> bytes:
+    """At most `limit` + 1 bytes of the object `key` (one more than allowed says it is over)."""
     from fsspec.asyn import sync
 
-    return bytes(sync(fs.loop, _get, fs, bucket, key))
+    return bytes(sync(fs.loop, _get, fs, bucket, key, limit))
 
 
-async def _get(fs: Any, bucket: str, key: str) -> bytes:
-    response = await fs._call_s3("get_object", Bucket=bucket, Key=key)
+async def _get(fs: Any, bucket: str, key: str, limit: int) -> bytes:
+    # The range bounds what the server sends; read(limit + 1) bounds memory if it ignores it.
+    response = await fs._call_s3("get_object", Bucket=bucket, Key=key, Range=f"bytes=0-{limit}")
     body = response["Body"]
+    parts: list[bytes] = []
+    got = 0
     try:
-        return bytes(await body.read())
+        while got <= limit:  # read(n) returns what one network read gave, up to n
+            part = await body.read(limit + 1 - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
     finally:
         body.close()
+    return b"".join(parts)
 
 
 def s3_tags(fs: Any, bucket: str, key: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from rag_pipelines.index.versions import utc_now
 from rag_pipelines.pipeline.checks.blocking import BLOCKING_CHECKS
 from rag_pipelines.pipeline.checks.freshness import staleness
 from rag_pipelines.pipeline.generation_gc import collect_generations
+from rag_pipelines.pipeline.pin import new_pin, pin_status
 
 
 @dataclass
@@ -23,21 +24,27 @@ class PublishReport:
     pointer: LivePointer
     changed: bool
     collected: list[str]
+    held: str = ""  # why the version was not published (a rollback's pin); "" otherwise
 
 
 def publish(
     ctx: PipelineContext, version: str, store: VectorStore, run_id: str = ""
 ) -> PublishReport:
     """Point the live pointer and alias at `version` if its blocking checks passed; `run_id`
-    names the orchestrator run that publishes it (lineage)."""
+    names the orchestrator run that publishes it (lineage). A pinned live version stays: the
+    report says why (`held`), and nothing is an error."""
     registry = ctx.registry
     current = registry.live()
     if current is not None and current.version == version:
         return PublishReport(pointer=current, changed=False, collected=[])
     manifest = registry.manifest(version)
     registry.ensure_publishable(version, BLOCKING_CHECKS)
+    pin = pin_status(ctx, current)
+    if current is not None and pin is not None and pin.holds:
+        return PublishReport(current, False, collect_garbage(ctx, store), pin.refusal(version))
     previous = current.version if current else None
     lag = staleness(ctx, version, previous, utc_now())
+    crash_point("publish_before_switch")
     # Compare-and-set from the version the checks compared against; only the winner moves the
     # server's aliases (a run that lost the race raises LivePointerConflict before).
     pointer = registry.point_live(version, staleness=lag, run_id=run_id, expected=current)
@@ -47,7 +54,9 @@ def publish(
 
 
 def rollback(ctx: PipelineContext, store: VectorStore, version: str | None = None) -> LivePointer:
-    """Re-point the live index to an earlier version (default: the one live before this one)."""
+    """Re-point the live index to an earlier version (default: the one live before this one)
+    and pin it there: builds go on, but none is published past it until unpin or a config
+    change."""
     registry = ctx.registry
     current = registry.live()
     if current is None:
@@ -62,7 +71,7 @@ def rollback(ctx: PipelineContext, store: VectorStore, version: str | None = Non
         raise PublishRefusedError(f"version {target} is not kept (kept: {kept})")
     registry.ensure_publishable(target, BLOCKING_CHECKS)
     manifest = registry.manifest(target)
-    pointer = registry.point_live(target, rollback=True, expected=current)
+    pointer = registry.point_live(target, rollback=True, expected=current, pin=new_pin(ctx))
     _point_aliases(ctx, store, manifest.collection, manifest.bm25_collection)
     return pointer
 

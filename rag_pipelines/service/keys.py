@@ -124,6 +124,19 @@ class KeyStore:
             ) from None
         return cls.parse(text, str(settings.keys_file))
 
+    @classmethod
+    def problems(cls, settings: AuthSettings, env: Mapping[str, str] | None = None) -> list[str]:
+        """Why `serve` would refuse these keys, each with what to do; [] when they load."""
+        try:
+            cls.load(settings, env)
+        except KeyConfigError as exc:
+            if settings.keys_env is not None:
+                fix = f"export {settings.keys_env} (a YAML or JSON list of keys) where `serve` runs"
+            else:
+                fix = "write that file (a YAML or JSON list of keys) or fix the path"
+            return [f"{exc} — {fix}"]
+        return []
+
     def identify(self, presented: str) -> Principal | None:
         """The principal of a presented key, or None; compares against every digest."""
         digest = hash_key(presented)

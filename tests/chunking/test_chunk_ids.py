@@ -79,7 +79,9 @@ def test_repeated_paragraphs_get_distinct_ids(
     """A paragraph repeated verbatim gets one id per occurrence (the occurrence counter)."""
     text = "Contact the help desk if your laptop does not start."
     document = make_document([Section(path=p, text=text) for p in paths])
-    settings = ChunkingSettings(chunk_size=64, chunk_overlap=0, context_header=header)
+    settings = ChunkingSettings(
+        chunk_size=64, chunk_overlap=0, context_header=header, min_chunk_tokens=0
+    )
     chunks = chunk(document, tokenizer, settings)
     assert len(chunks) == 3
     assert len({c.text_hash for c in chunks}) == 1

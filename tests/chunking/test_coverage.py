@@ -28,8 +28,9 @@ def documents(scifact_dir: Path) -> list[Document]:
 def test_bodies_concatenate_to_the_document_text(
     tokenizer: Tokenizer, documents: list[Document], size: int
 ) -> None:
-    """With no overlap, the bodies in order are every character of the text, once."""
-    chunker = Chunker(ChunkingSettings(chunk_size=size, chunk_overlap=0), tokenizer)
+    """With no overlap (and no short-chunk merging), the bodies are every character, once."""
+    settings = ChunkingSettings(chunk_size=size, chunk_overlap=0, min_chunk_tokens=0)
+    chunker = Chunker(settings, tokenizer)
     for document in documents:
         chunks = chunker.chunk(document)
         assert [c.ordinal for c in chunks] == list(range(len(chunks)))

@@ -101,3 +101,50 @@ def test_rag_sources_names_the_config(tmp_path: Path, monkeypatch: pytest.Monkey
     result = CliRunner().invoke(app, ["validate"], env={"RAG_SOURCES": str(config)})
     assert result.exit_code == 0, result.output
     assert f"ok {config}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("auth", "expected"),
+    [
+        (
+            {"keys_file": "missing-keys.yaml"},
+            "service.auth.keys_file: cannot read {tmp}/missing-keys.yaml: No such file or "
+            "directory — write that file (a YAML or JSON list of keys) or fix the path",
+        ),
+        (
+            {"keys_env": "RAG_TEST_UNSET_KEYS"},
+            "service.auth.keys_env: $RAG_TEST_UNSET_KEYS is not set; the service refuses to "
+            "start without its keys — export RAG_TEST_UNSET_KEYS (a YAML or JSON list of keys) "
+            "where `serve` runs",
+        ),
+    ],
+    ids=["keys_file", "keys_env"],
+)
+def test_validate_reports_service_keys_that_serve_cannot_read(
+    tmp_path: Path, auth: dict[str, str], expected: str
+) -> None:
+    """Regression: validate printed ok for a missing keys_file or an unset keys_env, and
+    `serve` then refused to start."""
+    config = write_config(tmp_path)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["service"] = {"auth": auth}
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = cli("-c", str(config), "validate")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"invalid configuration {config}" in result.stderr
+    assert expected.format(tmp=tmp_path.resolve()) in result.stderr
+    assert "ok " not in result.stdout
+    (tmp_path / "missing-keys.yaml").write_text("- name: ci\n  key: k-123456789012345678901\n")
+    fixed = subprocess.run(
+        [sys.executable, "-m", "rag_pipelines.cli", "-c", str(config), "validate"],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "RAG_TEST_UNSET_KEYS": "- name: ci\n  key: k-123456789012345678901\n",
+        },
+        timeout=120,
+        check=False,
+    )
+    assert fixed.returncode == 0, fixed.stderr

@@ -34,8 +34,10 @@ def _free_port() -> int:
 
 
 def _graphql(url: str, query: str, **variables: str) -> dict:
+    # A reload answers once the new code server has loaded the definitions: on 2 busy cores
+    # that took more than 30 s (the suite's other tests import the same libraries meanwhile).
     response = httpx.post(
-        f"{url}/graphql", json={"query": query, "variables": variables}, timeout=30
+        f"{url}/graphql", json={"query": query, "variables": variables}, timeout=240
     )
     response.raise_for_status()
     return response.json()["data"]

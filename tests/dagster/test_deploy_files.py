@@ -7,7 +7,13 @@ each other and with the environment variables the code reads.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -15,6 +21,7 @@ from urllib.parse import urlparse
 import dagster as dg
 import pytest
 import yaml
+from dagster._cli.workspace.cli_target import WorkspaceOpts, get_workspace_from_cli_opts
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 
@@ -25,6 +32,7 @@ from rag_pipelines.asset_graph import EMBEDDINGS
 from rag_pipelines.config import load_sources_file
 from rag_pipelines.config.loader import SOURCES_ENV
 from rag_pipelines.runner import DEV_INSTANCE_YAML
+from tests.dataops.corpus import write_config
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -93,6 +101,14 @@ def test_dev_deploy_and_helm_share_the_concurrency_limits() -> None:
     assert dev["runs"]["tag_concurrency_limits"] == deploy["runs"]["tag_concurrency_limits"]
     assert helm["pools"] == {"defaultLimit": 1, "granularity": "run"}
     assert helm["runs"]["tagConcurrencyLimits"] == deploy["runs"]["tag_concurrency_limits"]
+
+
+def test_dev_deploy_and_helm_monitor_runs() -> None:
+    """Regression: the CLI's and make dev's instance had no run monitoring, so a run whose
+    worker died stayed STARTED under the daemon too."""
+    for instance in (yaml.safe_load(DEV_INSTANCE_YAML), load("dagster.yaml")):
+        assert instance["run_monitoring"]["enabled"] is True
+    assert load("helm/values.yaml")["dagsterDaemon"]["runMonitoring"]["enabled"] is True
 
 
 def test_compose_services_match_the_names_the_code_and_configs_use() -> None:
@@ -202,3 +218,96 @@ def test_the_qdrant_key_is_a_dagster_env_var(
             assert store.client._client._api_key == "s3cret"  # type: ignore[attr-defined]
         finally:
             store.close()
+
+
+HOST = DEPLOY / "host"
+DEPLOYMENT_DOCS = REPO / "docs" / "deployment.md"
+
+
+def test_host_files_parse_and_point_where_the_docs_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deploy/ had only container files: a workspace naming the host `code_location` and
+    compute logs under /opt/dagster/logs."""
+    for key, value in PG_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DAGSTER_COMPUTE_LOGS_DIR", str(tmp_path / "logs"))
+    (tmp_path / "dagster.yaml").write_text((HOST / "dagster.yaml").read_text())
+    config, _ = dagster_instance_config(str(tmp_path))
+    assert config["compute_logs"]["config"]["base_dir"] == {"env": "DAGSTER_COMPUTE_LOGS_DIR"}
+    deploy = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
+    host = yaml.safe_load((HOST / "dagster.yaml").read_text())
+    assert {k: v for k, v in host.items() if k != "compute_logs"} == {
+        k: v for k, v in deploy.items() if k != "compute_logs"
+    }
+    (server,) = yaml.safe_load((HOST / "workspace.yaml").read_text())["load_from"]
+    assert server == {
+        "grpc_server": {"host": "127.0.0.1", "port": 4000, "location_name": "rag_pipelines"}
+    }
+    docs = DEPLOYMENT_DOCS.read_text(encoding="utf-8")
+    for named in (
+        "dagster code-server start -h 127.0.0.1 -p 4000 -m assets",
+        "dagster-daemon run -w deploy/host/workspace.yaml",
+        "dagster-webserver -h 127.0.0.1 -p 3000 -w deploy/host/workspace.yaml",
+        'rag-pipelines --config "$RAG_SOURCES" serve',
+        "DAGSTER_COMPUTE_LOGS_DIR",
+        "deploy/host/dagster.yaml",
+        WORKSPACE_ENV,
+    ):
+        assert named in docs, named
+    assert env_refs((HOST / "dagster.yaml").read_text()) - set(PG_ENV) == {
+        "DAGSTER_COMPUTE_LOGS_DIR"
+    }
+
+
+@pytest.mark.slow
+def test_host_workspace_loads_the_code_location_from_a_code_server(tmp_path: Path) -> None:
+    """The host workspace, its port moved to a free one, loads `rag_pipelines` from a real
+    `dagster code-server start` on loopback (the command docs/deployment.md gives)."""
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "note.md").write_text("# Note\n\nA short note.\n", encoding="utf-8")
+    write_config(tmp_path, {"docs": root})
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    workspace = tmp_path / "workspace.yaml"
+    text = (HOST / "workspace.yaml").read_text().replace("port: 4000", f"port: {port}")
+    workspace.write_text(text)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        SOURCES_ENV: str(tmp_path / "sources.yaml"),
+        "PYTHONPATH": str(REPO),
+    }
+    command = [str(Path(sys.executable).with_name("dagster")), "code-server", "start"]
+    server = subprocess.Popen(
+        [*command, "-h", "127.0.0.1", "-p", str(port), "-m", "assets"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # the code server's own gRPC child is stopped with it
+    )
+    try:
+        deadline = time.monotonic() + 240
+        with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+            while True:
+                with get_workspace_from_cli_opts(
+                    instance, dg.__version__, WorkspaceOpts(workspace=[str(workspace)])
+                ) as context:
+                    entry = context.get_code_location_entries()["rag_pipelines"]
+                    if entry.code_location is not None:
+                        (repo,) = entry.code_location.get_repositories().values()
+                        keys = {n.asset_key for n in repo.get_asset_node_snaps()}
+                        break
+                assert server.poll() is None, "the code server exited"
+                assert time.monotonic() < deadline, f"not loaded: {entry.load_error}"
+                time.sleep(2)
+        assert dg.AssetKey(EMBEDDINGS) in keys
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)

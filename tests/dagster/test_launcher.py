@@ -82,6 +82,12 @@ def test_dagster_home_gets_the_queued_instance_and_keeps_a_users_own(tmp_path: P
     (old / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     assert (ensure_dagster_home(old) / "dagster.yaml").read_text() == DEV_INSTANCE_YAML
     assert (ensure_dagster_home(tmp_path / "new") / "dagster.yaml").read_text() == DEV_INSTANCE_YAML
+    previous = tmp_path / "previous"  # what rag-pipelines wrote before run monitoring
+    previous.mkdir()
+    (previous / "dagster.yaml").write_text(
+        DEV_INSTANCE_YAML.split("# Where a daemon runs")[0], encoding="utf-8"
+    )
+    assert (ensure_dagster_home(previous) / "dagster.yaml").read_text() == DEV_INSTANCE_YAML
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "dagster.yaml").write_text("telemetry:\n  enabled: true\n")

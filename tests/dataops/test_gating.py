@@ -23,6 +23,7 @@ from rag_pipelines.context import PipelineContext
 from rag_pipelines.errors import PublishRefusedError
 from rag_pipelines.index.manifest import BuildManifest, CheckRecord
 from rag_pipelines.index.stores import open_vector_store
+from rag_pipelines.pipeline.pin import unpin
 from rag_pipelines.pipeline.publish import collect_garbage, publish, rollback
 from tests.dataops.corpus import (
     INITIAL,
@@ -229,6 +230,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
         )
         collections_of = {v: ctx.registry.manifest(v) for v in ctx.registry.versions()}
 
+        unpin(ctx)  # the rollbacks pinned v2; the next build is to be published
         write_product(roots, TUNDRA_EDITED)
         *_, published = materialize_pipeline(config, instance)
     collected = str(metadata_of(published, "published_index")["collected_versions"])

@@ -36,8 +36,18 @@ from tests.service.server import serving
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_CHUNKING = {"chunk_size": 160, "chunk_overlap": 24, "context_header": True}
-BETA_CHUNKING = {"chunk_size": 96, "chunk_overlap": 12, "context_header": False}
+DEFAULT_CHUNKING = {
+    "chunk_size": 160,
+    "chunk_overlap": 24,
+    "context_header": True,
+    "min_chunk_tokens": 20,
+}
+BETA_CHUNKING = {
+    "chunk_size": 96,
+    "chunk_overlap": 12,
+    "context_header": False,
+    "min_chunk_tokens": 20,
+}
 WARRANTY = "How long does the Zephyr Kettle warranty last?"
 ZEPHYR_EDITED = replace(ZEPHYR, text=ZEPHYR.text.replace("nine years", "twelve years"))
 TUNDRA_EDITED = replace(TUNDRA, text=TUNDRA.text.replace("wool", "alpaca wool"))

@@ -22,6 +22,7 @@ from rag_pipelines.index.bm25 import Bm25Model
 from rag_pipelines.index.bm25_tokenizer import Bm25Tokenizer
 from rag_pipelines.pipeline.build.indexes import load_part
 from rag_pipelines.pipeline.build.snapshot import snapshot_chunks
+from rag_pipelines.pipeline.pin import unpin
 from rag_pipelines.pipeline.publish import rollback
 from rag_pipelines.retrieval.open import open_version
 from tests.pipeline.generation_flow import (
@@ -155,6 +156,8 @@ def test_generation_mode_answers_as_copy_mode_and_writes_only_changes(
     assert rollback(copy_ctx, copy_store, v1[0]).version == v1[0]
     assert rollback(gen_ctx, gen_store, v1[1]).version == v1[1]
     same(v1)
+    unpin(copy_ctx)  # a rollback pins v1; the next build is to be published
+    unpin(gen_ctx)
 
     pub[edited] = original  # edited back: v1's content again, v1's point must survive
     pub[docs[31][0]] = docs[31][1]

@@ -82,10 +82,14 @@ class Paused:
     proc: subprocess.Popen[bytes]
     marker: Path
     log: Path
+    group: bool = False  # in a session of its own: kill its whole process group
 
     def kill(self) -> None:
-        """SIGKILL it where it stands."""
-        os.kill(self.proc.pid, signal.SIGKILL)
+        """SIGKILL it (its process group, if it has one of its own) where it stands."""
+        if self.group:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        else:
+            os.kill(self.proc.pid, signal.SIGKILL)
         assert self.proc.wait(timeout=30) == -signal.SIGKILL
 
     def resume(self, timeout_s: float = 120) -> int:
@@ -104,10 +108,14 @@ def start_paused(
     point: str,
     command: list[str] | None = None,
     env: dict[str, str] | None = None,
+    group: bool = False,
+    wait_s: float = 180,
 ) -> Paused:
     """Run `target` ("corpus" or a source) in a subprocess until it pauses at `point`.
 
-    `command` and `env` replace the default driver (tests.reliability.driver) and environment.
+    `command` and `env` replace the default driver (tests.reliability.driver) and environment;
+    with `group` it runs in a session (process group) of its own, which `kill` kills whole;
+    `wait_s` is how long it may take to get there.
     """
     marker = pipeline.tmp / f"paused-{point}"
     log = pipeline.tmp / f"run-{point}.log"
@@ -120,9 +128,16 @@ def start_paused(
         target,
     ]
     with log.open("wb") as out:
-        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    paused = Paused(proc, marker, log)
-    deadline = time.monotonic() + 180
+        proc = subprocess.Popen(
+            argv,
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=group,
+        )
+    paused = Paused(proc, marker, log, group)
+    deadline = time.monotonic() + wait_s
     while not marker.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             if proc.poll() is None:

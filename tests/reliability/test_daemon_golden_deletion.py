@@ -101,7 +101,7 @@ def _cli(deployment: Deployment, *args: str) -> str:
 def deleted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deleted]:
     """Build once with the golden set, start the daemon, delete a judged document, settle."""
     tmp = tmp_path_factory.mktemp("golden-deletion")
-    deployment = make_deployment(tmp, sqlite_instance_yaml(), {}, golden_sections(tmp))
+    deployment = make_deployment(tmp, sqlite_instance_yaml(), {}, sections=golden_sections(tmp))
     ctx = deployment.ctx
     with deployment.instance() as instance:
         materialize_pipeline(deployment.config, instance)

@@ -141,3 +141,21 @@ def test_folder_marker_is_skipped_not_quarantined(s3_server: Any, bucket: str) -
     for report in (first, second):
         assert {d.id for d in report.documents} == good_ids() | {"folder/inside.md"}
         assert kinds(report) == {"empty.md": "EmptyFile"}  # an empty file is still one
+
+
+def test_object_grown_after_listing_is_refused_on_what_is_read(s3_server: Any, bucket: str) -> None:
+    """Regression: an object replaced between listing (219 B) and read (1.3 MiB) bypassed
+    max_file_mb and was indexed."""
+    small = b"# Grows\n\nSmall when listed.\n"
+    put(s3_server, bucket, "docs/zz-grows.txt", small)
+    big = b"# Grows\n\n" + b"Padding words fill the object.\n" * 44_000  # ~1.3 MiB
+
+    def replace_after_first(done: int, total: int) -> None:
+        if done == 1:  # zz-grows.txt is read last: listed small, replaced before its read
+            put(s3_server, bucket, "docs/zz-grows.txt", big)
+
+    report = ingest_source(source(s3_server, bucket, max_file_mb=1), {}, replace_after_first)
+    assert {d.id for d in report.documents} == good_ids()
+    [failure] = report.failures
+    assert (failure.document_id, failure.error_type) == ("zz-grows.txt", "TooLarge")
+    assert f"listed at {len(small)} bytes" in failure.reason

@@ -141,3 +141,49 @@ def test_load_beir_reads_scifact(scifact_dir: Path) -> None:
     assert {q: set(d) for q, d in loaded.qrels.items()} == expected
     assert set(loaded.queries) == set(expected)
     assert len(loaded.queries) > 800
+
+
+def test_metrics_agree_with_ranx() -> None:
+    """Oracle: the four metrics match ranx's on random graded judgements, ties and misses."""
+    import random
+
+    from ranx import Qrels, Run
+    from ranx import evaluate as ranx_evaluate
+
+    rng = random.Random(7)
+    qrels = {
+        f"q{i}": {f"d{j}": rng.choice([1, 1, 2, 3]) for j in rng.sample(range(60), 4)}
+        for i in range(40)
+    }
+    run = {
+        q: {f"d{j}": float(rng.randint(0, 400)) for j in rng.sample(range(60), 50)}
+        for q in list(qrels)[:-3]  # three judged queries without a ranking
+    }
+    complete = {q: run.get(q) or {"__none__": 0.0} for q in qrels}
+    ours = evaluate(qrels, run, ("ndcg@10", "recall@10", "recall@100", "mrr@10", "recall@3"))
+    theirs = ranx_evaluate(Qrels(qrels), Run(complete), list(ours), make_comparable=True)
+    # Each side rounds its mean to 4 decimals: a value on the boundary may differ by 1e-4.
+    assert ours == pytest.approx({n: float(v) for n, v in theirs.items()}, abs=1.5e-4)
+
+
+def test_first_evaluation_in_a_new_process_is_fast() -> None:
+    """Regression: the first `eval` spent minutes in numba compiling ranx's typed containers
+    (every new process, 20-150 s here) before the first score."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "from rag_pipelines.evaluation.metrics import evaluate;"
+        "print(evaluate({'q': {'d': 1}}, {'q': {'d': 1.0, 'e': 0.5}}))"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "", "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 10, "numba compiled on first use again"

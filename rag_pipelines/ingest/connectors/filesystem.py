@@ -15,7 +15,7 @@ from rag_pipelines.config.base import resolve_path
 from rag_pipelines.config.connectors import ConnectorSettings
 from rag_pipelines.hashing import sha256_bytes
 from rag_pipelines.ingest.connectors.base import Listing, SourceItem, iso_time
-from rag_pipelines.ingest.globs import compile_glob, matches
+from rag_pipelines.ingest.globs import glob_matches, matches
 from rag_pipelines.ingest.models import Document, IngestFailure
 from rag_pipelines.ingest.paths import UnsafePath, check_name, escaped, locate
 from rag_pipelines.shards import shard_of
@@ -195,7 +195,7 @@ def _list_filesystem(source: str, conn: FilesystemConnector) -> Listing:
 def _excluded(rel_dir: str, exclude: list[str]) -> bool:
     """True if an exclude pattern names the folder or everything in it."""
     names = (rel_dir, f"{rel_dir}/", f"{rel_dir}/x")
-    return any(compile_glob(pattern).match(name) for pattern in exclude for name in names)
+    return any(glob_matches(pattern, name) for pattern in exclude for name in names)
 
 
 def _signatures(connector: FilesystemConnector, shards: int) -> list[str]:

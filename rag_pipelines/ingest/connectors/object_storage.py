@@ -18,6 +18,7 @@ from rag_pipelines.config.connectors import ConnectorSettings
 from rag_pipelines.hashing import sha256_text
 from rag_pipelines.ingest.connectors.base import Listing, Scalar, SourceItem
 from rag_pipelines.ingest.globs import matches
+from rag_pipelines.ingest.limits import TooLarge
 from rag_pipelines.ingest.models import Document, IngestFailure
 from rag_pipelines.ingest.object_keys import s3_metadata, s3_read, s3_tags
 
@@ -173,7 +174,7 @@ class ObjectStorageConnector(ConnectorSettings):
             objects = self._objects(fs)
         except Exception as exc:  # botocore/gcsfs/adlfs raise their own types, not only OSError
             return Listing([], [self._failure(source, "", f"cannot list: {exc}", exc)], [""])
-        limit = int(self.max_file_mb * 1024 * 1024)
+        limit = self._limit_bytes()
         items: list[SourceItem] = []
         failures: list[IngestFailure] = []
         for rel, info in objects:
@@ -243,11 +244,28 @@ class ObjectStorageConnector(ConnectorSettings):
         return digest.hexdigest()
 
     def open(self, item: SourceItem) -> bytes:
-        """The object's bytes, read by its key (never parsed as a path: see `s3_read`)."""
+        """The object's bytes, read by its key (never parsed as a path: see `s3_read`).
+
+        The size limit applies to what is read, not to what was listed: an object replaced
+        since the listing by a larger one is refused as TooLarge, with no more than the limit
+        read.
+        """
         fs = self.filesystem()
+        limit = self._limit_bytes()
         if self.protocol == "s3":
-            return s3_read(fs, *self._bucket_key(item.id))
-        return bytes(fs.cat_file(f"{self.root}/{item.id}"))
+            data = s3_read(fs, *self._bucket_key(item.id), limit)
+        else:
+            data = bytes(fs.cat_file(f"{self.root}/{item.id}", start=0, end=limit + 1))
+        if len(data) > limit:
+            raise TooLarge(
+                f"the object holds more than max_file_mb={self.max_file_mb} when read (listed "
+                f"at {item.size_bytes} bytes, it was replaced since); the next run refuses or "
+                "reads it as it is then"
+            )
+        return data
+
+    def _limit_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
 
     def _bucket_key(self, rel: str) -> tuple[str, str]:
         """The bucket and the full key of the object with id `rel`."""

@@ -24,6 +24,9 @@ class ChunkReport:
     documents_reused: int
     chunks: int
     injection_suspects: int
+    short_merged: int  # short chunks (of the documents chunked now) merged into a neighbour
+    short_extended: int  # ... grown over the text before them in their section
+    short_dropped: int  # ... that fit nowhere and were dropped
     tokens: int
     max_tokens: int
     token_limit: int
@@ -71,6 +74,9 @@ def chunk(ctx: PipelineContext, partition: Shard | str, tokenizer: Tokenizer) ->
         documents_reused=reused,
         chunks=len(chunks),
         injection_suspects=sum(1 for c in chunks if c.injection_signals),
+        short_merged=chunker.short.merged,
+        short_extended=chunker.short.extended,
+        short_dropped=chunker.short.dropped,
         tokens=sum(c.token_count for c in chunks),
         max_tokens=max((c.token_count for c in chunks), default=0),
         token_limit=tokenizer.max_tokens,

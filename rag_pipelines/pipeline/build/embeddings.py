@@ -8,6 +8,7 @@ from rag_pipelines.context import PipelineContext
 from rag_pipelines.embedding.embedder import EmbedReport, Progress, embed_chunks
 from rag_pipelines.embedding.fingerprint import ModelFingerprint
 from rag_pipelines.embedding.model import EmbeddingModel
+from rag_pipelines.faults import crash_point
 from rag_pipelines.hashing import sha256_text
 from rag_pipelines.pipeline.build.chunks import shard_chunks
 from rag_pipelines.shards import Shard
@@ -39,6 +40,7 @@ def embed(
         report = embed_chunks(chunks, model, cache, progress)
     finally:
         cache.close()
+    crash_point("embeddings_cached")
     state = EmbeddingState(
         source=shard.source,
         shard=shard.folder,
