@@ -238,7 +238,15 @@ def serve(
 
     config = _load()
     if workers == 1:
-        uvicorn.run(create_app(PipelineContext(config)), host=host, port=port, log_level="info")
+        # proxy_headers off: service.trusted_proxies alone decides whom X-Forwarded-For names
+        # (uvicorn's default trusts it from 127.0.0.1, whatever the configuration says).
+        uvicorn.run(
+            create_app(PipelineContext(config)),
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=False,
+        )
         return
     os.environ[SOURCES_ENV] = str(State.config_path.resolve())
     uvicorn.run(
@@ -248,6 +256,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        proxy_headers=False,
     )
 
 

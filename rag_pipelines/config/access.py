@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 
@@ -92,3 +93,22 @@ class ServiceSettings(_Strict):
 
     auth: AuthSettings | None = None
     rate_limit: RateLimitSettings = Field(default_factory=lambda: RateLimitSettings())
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of the reverse proxies in front of the "
+        "service: from them, the client is the right-most X-Forwarded-For address that is not "
+        "a trusted proxy. Empty: the connecting address is the client.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {entry!r} is not an IP address or network "
+                    "(write 10.0.0.5 or 10.0.0.0/8)"
+                ) from None
+        return value

@@ -33,6 +33,7 @@ from rag_pipelines.retrieval.paging import (
     page_of,
     require_known_sources,
 )
+from rag_pipelines.service.client_address import trusted_networks
 from rag_pipelines.service.docs import add_offline_docs
 from rag_pipelines.service.errors import error_response, invalid_field
 from rag_pipelines.service.guard import Guard, current_principal
@@ -106,7 +107,8 @@ def create_app(ctx: PipelineContext, live: LiveIndex | None = None, poll_s: floa
     app.state.live = live
     app.state.metrics = metrics
     # Added first: inside the request counter (Starlette wraps later middleware around it).
-    app.add_middleware(Guard, keys=keys, limiter=limiter, failures=failures)
+    proxies = trusted_networks(settings.trusted_proxies)
+    app.add_middleware(Guard, keys=keys, limiter=limiter, failures=failures, proxies=proxies)
     app.add_middleware(RequestCounter, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)

@@ -11,6 +11,7 @@ from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rag_pipelines.service.client_address import Network, client_address
 from rag_pipelines.service.errors import REQUEST_ID, error_response
 from rag_pipelines.service.keys import KeyStore, Principal
 from rag_pipelines.service.rate_limit import RateLimiter
@@ -51,11 +52,13 @@ class Guard:
         keys: KeyStore | None,
         limiter: RateLimiter | None,
         failures: RateLimiter | None = None,
+        proxies: tuple[Network, ...] = (),
     ) -> None:
         self.app = app
         self.keys = keys
         self.limiter = limiter
         self.failures = failures  # wrong-key attempts, per client address
+        self.proxies = proxies  # trusted reverse proxies: they name the client
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticate, rate-limit, and tag the response with its request id."""
@@ -92,7 +95,7 @@ class Guard:
         presented = _presented_key(request)
         if presented is None:
             return _unauthorized("an API key is required: send Authorization: Bearer <key>")
-        address = _client(request)
+        address = self._client(request)
         if self.failures is not None and (wait := self.failures.wait(address)) > 0:
             # Checked before the key: once the bucket is empty a guess learns nothing.
             return _too_many(f"too many wrong API keys from {address}", wait)
@@ -108,6 +111,11 @@ class Guard:
             if wait > 0:
                 return _too_many(f"too many requests for {principal.name}", wait)
         return None
+
+    def _client(self, request: Request) -> str:
+        """The client's address, named by X-Forwarded-For only when a trusted proxy sent it."""
+        peer = request.client.host if request.client else "unknown"
+        return client_address(peer, request.headers.get("x-forwarded-for"), self.proxies)
 
 
 def _too_many(message: str, wait: float) -> Response:
@@ -132,7 +140,3 @@ def _presented_key(request: Request) -> str | None:
 def _unauthorized(message: str, invalid: bool = False) -> Response:
     challenge = f'{_CHALLENGE}, error="invalid_token"' if invalid else _CHALLENGE
     return error_response(401, "unauthorized", message, headers={"WWW-Authenticate": challenge})
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
